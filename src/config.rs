@@ -1,0 +1,106 @@
+//! Server settings, with the defaults a newcomer and a LAN both want.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::handler::Handler;
+use crate::modes::{Broadcast, Echo, Mode, Recipients};
+
+/// Everything a [`crate::Server`] needs to know. Build it with struct
+/// update syntax from [`Config::default`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1`: only this machine can
+    /// connect until you choose `0.0.0.0` for your LAN.
+    pub bind: IpAddr,
+    /// Port to listen on. Default 3000; 0 picks a free port (tests do).
+    pub port: u16,
+    /// The built-in behaviour [`crate::Server::bind`] uses. Default broadcast.
+    pub mode: Mode,
+    /// Text sent to each client on connect; `None` uses the mode's default
+    /// (the tutorial's greeting in broadcast mode, nothing in echo mode),
+    /// an empty string sends nothing.
+    pub welcome: Option<String>,
+    /// In broadcast mode, whether the sender receives its own messages.
+    /// Default [`Recipients::Everyone`].
+    pub recipients: Recipients,
+    /// Largest message or frame a client may send, in bytes; a larger one
+    /// closes the connection with 1009. Default 1 MiB.
+    pub max_message: usize,
+    /// Bytes a client's backlog may hold behind the message being written;
+    /// a client that falls further behind is closed with 1008 "slow
+    /// consumer". Default 1 MiB: big enough for bursts, small enough that
+    /// a stuck client cannot swell the server.
+    pub max_queue: usize,
+    /// A client silent this long is pinged, and closed after twice as long.
+    /// Default 30 s.
+    pub ping_interval: Duration,
+    /// How long [`crate::Server::shutdown`] waits for clients to receive
+    /// what is queued and their close frame. Default 5 s.
+    pub shutdown_timeout: Duration,
+    /// A request head must arrive within this time (else 408). Default 10 s.
+    pub head_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 3000,
+            mode: Mode::default(),
+            welcome: None,
+            recipients: Recipients::default(),
+            max_message: 1 << 20,
+            max_queue: 1 << 20,
+            ping_interval: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(5),
+            head_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// The socket address to bind.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// The handler for [`Config::mode`], with this config's welcome text and
+    /// recipients.
+    pub fn mode_handler(&self) -> Arc<dyn Handler> {
+        match self.mode {
+            Mode::Echo => Arc::new(Echo {
+                welcome: self.welcome.clone().unwrap_or_default(),
+            }),
+            Mode::Broadcast => Arc::new(Broadcast {
+                welcome: self
+                    .welcome
+                    .clone()
+                    .unwrap_or_else(|| Broadcast::DEFAULT_WELCOME.into()),
+                recipients: self.recipients,
+            }),
+        }
+    }
+
+    /// Checks the settings that would make the server misbehave.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the setting that is out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_message < 125 {
+            return Err("max-message must be at least 125 bytes".into());
+        }
+        if self.max_queue == 0 {
+            return Err("max-queue must be at least 1 byte".into());
+        }
+        if self.ping_interval.is_zero() {
+            return Err("ping-interval must be above zero".into());
+        }
+        if self.head_timeout.is_zero() {
+            return Err("head-timeout must be above zero".into());
+        }
+        Ok(())
+    }
+}

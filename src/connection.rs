@@ -1,0 +1,255 @@
+//! One connection's thread: read the request head, answer it or upgrade
+//! it, then read WebSocket messages until the client leaves.
+//!
+//! The thread never writes a WebSocket frame itself once the client has
+//! joined the hub: messages go to the [`Handler`], and the pong and close
+//! frames tungstenite produces while reading are handed to the hub as bytes,
+//! so that the hub stays the one writer of the socket.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use log::{debug, info, warn};
+use tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::{Message, WebSocket};
+
+use crate::config::Config;
+use crate::frame;
+use crate::handler::{Client, Handler};
+use crate::http::{self, HeadError, Response};
+use crate::hub::{ClientId, Event, Hub};
+use crate::upgrade;
+
+/// tungstenite's read buffer. Its default (128 KiB, zero-filled on the
+/// first read) would cost every idle client 128 KiB of memory.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// What every connection thread shares.
+pub(crate) struct Context {
+    pub config: Config,
+    pub hub: Hub,
+    pub handler: Arc<dyn Handler>,
+    /// The next WebSocket client id.
+    pub next_id: AtomicU64,
+}
+
+/// Serves one accepted connection to its end.
+pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
+    let mut buf = Vec::new();
+    let deadline = Instant::now() + ctx.config.head_timeout;
+    let request = match http::read_head(&stream, &mut buf, deadline) {
+        Ok(request) => request,
+        Err(HeadError::Closed | HeadError::Io(_)) => return,
+        Err(err) => {
+            let response = match err {
+                HeadError::TooLarge => Response::error(431, "request head too large"),
+                HeadError::Timeout => Response::error(408, "request head not received in time"),
+                HeadError::Malformed(why) => {
+                    Response::error(400, &format!("malformed request: {why}"))
+                }
+                HeadError::Closed | HeadError::Io(_) => unreachable!("handled above"),
+            };
+            debug!(
+                "{peer}: {} {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+            respond_and_close(&stream, &response);
+            return;
+        }
+    };
+    if !upgrade::wants_websocket(&request) {
+        let response = Response::error(426, "this server speaks WebSocket: connect with ws://")
+            .with_header("Upgrade", "websocket");
+        respond_and_close(&stream, &response);
+        return;
+    }
+    match upgrade::accept(&request) {
+        Ok(answer) => {
+            // The 101 goes out before the client joins the hub, so no
+            // broadcast can reach the socket ahead of it.
+            if (&*stream).write_all(&answer).is_ok() {
+                websocket(stream, peer, buf, ctx);
+            }
+        }
+        Err(response) => {
+            warn!(
+                "{peer}: handshake rejected: {}",
+                String::from_utf8_lossy(&response.body)
+            );
+            respond_and_close(&stream, &response);
+        }
+    }
+}
+
+/// Writes a final response, then closes without turning unread request
+/// bytes into a reset that would destroy the response in flight.
+fn respond_and_close(stream: &TcpStream, response: &Response) {
+    let _ = response
+        .clone()
+        .with_header("Connection", "close")
+        .write_to(stream, false);
+    linger(stream);
+}
+
+/// Sends FIN, then reads and discards what the peer still sends (for at
+/// most a second), so that closing does not reset the connection.
+fn linger(mut stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut sink = [0u8; 4096];
+    while Instant::now() < deadline {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The socket as tungstenite sees it: reads come from the TCP stream,
+/// writes (only ever pong and close replies) are collected for the hub.
+struct Socket {
+    stream: Arc<TcpStream>,
+    replies: Vec<u8>,
+    /// When the peer last sent us any byte: the heartbeat's clock.
+    last_heard: Instant,
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (&*self.stream).read(buf)?;
+        if n > 0 {
+            self.last_heard = Instant::now();
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.replies.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Why a client's read loop ended.
+enum Ending {
+    /// The close handshake completed or the peer went away.
+    Closed(&'static str),
+    /// We close the connection with this code and reason.
+    Failed(u16, String),
+}
+
+/// Runs an upgraded connection: join the hub, read messages, leave.
+fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Context) {
+    let id = ClientId(ctx.next_id.fetch_add(1, Ordering::Relaxed));
+    let interval = ctx.config.ping_interval;
+    if stream.set_read_timeout(Some(interval)).is_err() {
+        return;
+    }
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(usize::MAX)
+        .max_message_size(Some(ctx.config.max_message))
+        .max_frame_size(Some(ctx.config.max_message));
+    let socket = Socket {
+        stream: stream.clone(),
+        replies: Vec::new(),
+        last_heard: Instant::now(),
+    };
+    // Frames the client sent right behind its request head are not lost.
+    let mut ws = WebSocket::from_partially_read(socket, early, Role::Server, Some(ws_config));
+
+    let hub = &ctx.hub;
+    if hub.event(Event::Join { id, stream, peer }).is_err() {
+        return; // Shutting down.
+    }
+    info!("client {id} connected from {peer}");
+    let client = Client::new(id, peer, hub.clone());
+    ctx.handler.on_connect(&client);
+
+    let ending = loop {
+        let result = ws.read();
+        let ending = match result {
+            Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                hub.count_message_in();
+                ctx.handler.on_message(&client, message);
+                None
+            }
+            Ok(_) => None, // Ping, pong, close: tungstenite has queued the reply.
+            Err(WsError::Io(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                heartbeat(&client, ws.get_ref().last_heard, interval)
+            }
+            Err(err) => Some(ending_for(err)),
+        };
+        // Hand tungstenite's replies to the hub. `flush` makes it produce a
+        // pending pong now rather than at the start of the next read.
+        let _ = ws.flush();
+        let replies = std::mem::take(&mut ws.get_mut().replies);
+        if !replies.is_empty() {
+            let _ = hub.send_bytes(id, Bytes::from(replies));
+        }
+        if let Some(ending) = ending {
+            break ending;
+        }
+    };
+
+    let reason = match ending {
+        Ending::Closed(reason) => reason.to_string(),
+        Ending::Failed(code, reason) => {
+            let _ = hub.send_bytes(id, frame::close(code, &reason));
+            format!("closed with {code} ({reason})")
+        }
+    };
+    let _ = hub.event(Event::Leave { id });
+    info!("client {id} ({peer}) disconnected: {reason}");
+    ctx.handler.on_disconnect(&client);
+}
+
+/// A read timed out: ping a client silent for one interval, give up on one
+/// silent for two.
+fn heartbeat(client: &Client, last_heard: Instant, interval: Duration) -> Option<Ending> {
+    let silent = last_heard.elapsed();
+    if silent >= interval * 2 {
+        return Some(Ending::Failed(1001, "ping timeout".into()));
+    }
+    if silent >= interval {
+        let _ = client.reply(Message::Ping(Bytes::new()));
+    }
+    None
+}
+
+/// Maps a tungstenite read error to how the connection ends; protocol
+/// violations get the close code RFC 6455 names for them.
+fn ending_for(err: WsError) -> Ending {
+    match err {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => Ending::Closed("closed"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            Ending::Closed("connection dropped without a close frame")
+        }
+        WsError::Io(_) => Ending::Closed("connection reset"),
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            Ending::Failed(1009, format!("message of {size} bytes exceeds {max_size}"))
+        }
+        WsError::Capacity(e) => Ending::Failed(1009, e.to_string()),
+        WsError::Utf8(_) => Ending::Failed(1007, "invalid UTF-8 in a text message".into()),
+        WsError::Protocol(e) => Ending::Failed(1002, e.to_string()),
+        e => Ending::Failed(1011, e.to_string()),
+    }
+}

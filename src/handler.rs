@@ -1,0 +1,104 @@
+//! What a server does with each client: the [`Handler`] trait, called on
+//! the client's own connection thread, and the [`Client`] it is given.
+
+use std::net::SocketAddr;
+
+use tungstenite::Message;
+
+use crate::hub::{ClientId, Hub, HubClosed, Target};
+
+/// A server's behaviour: the echo, broadcast and chat modes are handlers,
+/// and so is whatever you plug in with [`crate::Server::start`].
+///
+/// Every method runs on the client's connection thread, so a handler may
+/// take its time (parse, look things up) without holding up other clients;
+/// sending goes through the [`Hub`], which never blocks on a socket.
+///
+/// A closure `Fn(&Client, Message)` is a handler that only reacts to
+/// messages:
+///
+/// ```
+/// use wshub::{Client, Config, Message, Server};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let config = Config { port: 0, ..Config::default() };
+/// let echo = |client: &Client, message: Message| {
+///     let _ = client.reply(message);
+/// };
+/// let server = Server::start(config, echo)?;
+/// println!("echoing on {}", server.local_addr());
+/// server.shutdown();
+/// # Ok(())
+/// # }
+/// ```
+pub trait Handler: Send + Sync + 'static {
+    /// A client has completed the WebSocket handshake and joined the hub.
+    fn on_connect(&self, client: &Client) {
+        let _ = client;
+    }
+
+    /// A text or binary message arrived from `client` (pings, pongs and
+    /// close frames are answered by the server itself).
+    fn on_message(&self, client: &Client, message: Message);
+
+    /// The client has left the hub; its connection is closed or closing.
+    fn on_disconnect(&self, client: &Client) {
+        let _ = client;
+    }
+}
+
+impl<F> Handler for F
+where
+    F: Fn(&Client, Message) + Send + Sync + 'static,
+{
+    fn on_message(&self, client: &Client, message: Message) {
+        self(client, message)
+    }
+}
+
+/// One connected client, as a [`Handler`] sees it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    id: ClientId,
+    peer: SocketAddr,
+    hub: Hub,
+}
+
+impl Client {
+    pub(crate) fn new(id: ClientId, peer: SocketAddr, hub: Hub) -> Self {
+        Client { id, peer, hub }
+    }
+
+    /// The client's id, unique for the life of the server.
+    pub fn id(&self) -> ClientId {
+        self.id
+    }
+
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The hub, to reach other clients.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Sends `message` to this client.
+    ///
+    /// # Errors
+    ///
+    /// [`HubClosed`] once the server has shut down.
+    pub fn reply(&self, message: Message) -> Result<(), HubClosed> {
+        self.hub.send(Target::One(self.id), message)
+    }
+
+    /// Closes this client's connection with `code` and `reason`.
+    ///
+    /// # Errors
+    ///
+    /// [`HubClosed`] once the server has shut down.
+    pub fn close(&self, code: u16, reason: &str) -> Result<(), HubClosed> {
+        self.hub.close(self.id, code, reason)
+    }
+}

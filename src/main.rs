@@ -1,0 +1,110 @@
+//! The `wshub` binary: flags → [`wshub::Config`], a logger, and a server
+//! that runs until SIGINT or SIGTERM.
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use log::{error, info};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use wshub::{Config, Mode, Recipients, Server};
+
+/// A WebSocket server on plain threads: echo, broadcast and chat, as in the
+/// Node.js tutorials.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (0.0.0.0 to reach it from your LAN).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// What the server does with each message.
+    #[arg(long, value_enum, default_value_t = ModeArg::Broadcast)]
+    mode: ModeArg,
+    /// In broadcast mode, leave the sender out of its own broadcasts.
+    #[arg(long)]
+    exclude_sender: bool,
+    /// Text sent to each client on connect ('' sends nothing). Default:
+    /// "connected to WebSocket server" in broadcast mode, nothing in echo mode.
+    #[arg(long)]
+    welcome: Option<String>,
+    /// Largest message or frame a client may send, in bytes (larger closes
+    /// with 1009).
+    #[arg(long, default_value_t = 1 << 20)]
+    max_message: usize,
+    /// Bytes a client may fall behind before it is closed with 1008 "slow
+    /// consumer".
+    #[arg(long, default_value_t = 1 << 20)]
+    max_queue: usize,
+    /// Seconds of silence before a client is pinged; twice that closes it.
+    #[arg(long, default_value_t = 30)]
+    ping_interval: u64,
+    /// Seconds to wait on shutdown for clients to receive what is queued.
+    #[arg(long, default_value_t = 5)]
+    shutdown_timeout: u64,
+    /// Log level: error, warn, info, debug or trace. Default: RUST_LOG, else info.
+    #[arg(long)]
+    log_level: Option<log::LevelFilter>,
+}
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    /// Every message back to its sender.
+    Echo,
+    /// Every message to every client.
+    Broadcast,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let level = args
+        .log_level
+        .or_else(|| std::env::var("RUST_LOG").ok()?.parse().ok())
+        .unwrap_or(log::LevelFilter::Info);
+    // Only fails if a logger is already set, which cannot happen here.
+    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+
+    let config = Config {
+        bind: args.bind,
+        port: args.port,
+        mode: match args.mode {
+            ModeArg::Echo => Mode::Echo,
+            ModeArg::Broadcast => Mode::Broadcast,
+        },
+        welcome: args.welcome,
+        recipients: if args.exclude_sender {
+            Recipients::Others
+        } else {
+            Recipients::Everyone
+        },
+        max_message: args.max_message,
+        max_queue: args.max_queue,
+        ping_interval: Duration::from_secs(args.ping_interval),
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        ..Config::default()
+    };
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(signals) => signals,
+        Err(err) => {
+            error!("cannot listen for signals: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match Server::bind(config) {
+        Ok(server) => server,
+        Err(err) => {
+            error!("cannot start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(signal) = signals.forever().next() {
+        info!("signal {signal}: shutting down");
+    }
+    server.shutdown();
+    ExitCode::SUCCESS
+}
