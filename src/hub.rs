@@ -651,13 +651,18 @@ impl Dispatcher {
         }
     }
 
-    /// During shutdown: true once every client has left or the timeout has
-    /// passed; then the stragglers are cut off and the summary is sent.
+    /// During shutdown: true once every client has been sent everything
+    /// queued for it and its close frame, or the timeout has passed; then
+    /// every socket is shut down (waking its reader) and the summary is sent.
     fn shutdown_finished(&mut self) -> bool {
         let Some(shutdown) = &mut self.shutting_down else {
             return false;
         };
-        if !self.clients.is_empty() && Instant::now() < shutdown.deadline {
+        let all_sent = self
+            .clients
+            .values()
+            .all(|c| c.outbox.is_empty() && !c.hang_up_when_sent);
+        if !all_sent && Instant::now() < shutdown.deadline {
             return false;
         }
         for (_, client) in self.clients.drain() {
