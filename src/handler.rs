@@ -45,6 +45,18 @@ pub trait Handler: Send + Sync + 'static {
     fn on_disconnect(&self, client: &Client) {
         let _ = client;
     }
+
+    /// Delivers a message from the server itself (the HTTP API's
+    /// `POST /broadcast`, say) to `target`, in this handler's format, and
+    /// returns how many clients it reached. By default it is sent as a
+    /// plain text message; a handler with its own protocol wraps it.
+    ///
+    /// # Errors
+    ///
+    /// [`HubClosed`] once the server has shut down.
+    fn announce(&self, hub: &Hub, target: Target, text: &str) -> Result<usize, HubClosed> {
+        hub.send_counted(target, Message::text(text))
+    }
 }
 
 impl<F> Handler for F
