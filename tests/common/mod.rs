@@ -92,7 +92,10 @@ pub fn recv_until_close(ws: &mut Ws) -> (Vec<Message>, Option<CloseFrame>) {
             Ok(Message::Close(frame)) => return (before, frame),
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => before.push(message),
             Ok(_) => {}
-            Err(err) => panic!("expected a close frame, got error {err} after {} messages", before.len()),
+            Err(err) => panic!(
+                "expected a close frame, got error {err} after {} messages",
+                before.len()
+            ),
         }
     }
 }
