@@ -432,7 +432,7 @@ impl Dispatcher {
                 self.run.extend_from_slice(&bytes);
                 self.run_messages += 1;
                 let recipients = self.clients.values().filter(|c| !c.closing).count();
-                self.count_out(bytes.len(), recipients, recipients);
+                self.count_out(bytes.len(), recipients, self.clients.len());
                 if let Some(counted) = counted {
                     let _ = counted.send(recipients);
                 }
