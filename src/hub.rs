@@ -15,6 +15,10 @@
 //! vectored send. Consecutive broadcasts to everyone are merged into one
 //! buffer first, so a burst of small messages costs each client one
 //! reference-counted buffer and one system call.
+//!
+//! In chat mode the hub also keeps every client's name and rooms
+//! ([`Rooms`]), so that room messages, joins and renames happen in one
+//! order without a lock shared with connection threads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,6 +35,8 @@ use tungstenite::Message;
 
 use crate::frame;
 use crate::outbox::Outbox;
+use crate::protocol::{ChatError, Command};
+use crate::rooms::{Post, Rooms};
 
 /// How often the hub retries clients that have a backlog. With no backlog
 /// anywhere it sleeps until the next event and costs no CPU.
@@ -42,7 +48,11 @@ const MAX_BATCH: usize = 4096;
 const MAX_RUN: usize = 64 * 1024;
 
 /// A connection's id: unique for the life of the server, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// In JSON it is a plain number.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct ClientId(pub u64);
 
 impl fmt::Display for ClientId {
@@ -142,6 +152,15 @@ pub(crate) enum Event {
     Close { id: ClientId, bytes: Bytes },
     /// Report the client list.
     Clients { reply: Sender<Vec<ClientInfo>> },
+    /// Chat mode: welcome a client and put it in the lobby.
+    ChatEnter { id: ClientId },
+    /// Chat mode: carry out a client's command; `done` learns how many
+    /// clients the message went to, or why it was refused.
+    Chat {
+        id: ClientId,
+        command: Command,
+        done: Sender<Result<usize, ChatError>>,
+    },
     /// Close every client with 1001 after what is queued, then stop.
     Shutdown {
         timeout: Duration,
@@ -263,6 +282,26 @@ impl Hub {
         Ok(clients)
     }
 
+    /// Chat mode: the hub sends `id` its `welcome` and puts it in the
+    /// lobby. Call it once, on connect, before any [`Hub::chat`].
+    pub(crate) fn chat_enter(&self, id: ClientId) -> Result<(), HubClosed> {
+        self.event(Event::ChatEnter { id })
+    }
+
+    /// Chat mode: carries out `command` for client `id` in the hub thread,
+    /// where rooms and names live, and waits for the outcome: how many
+    /// clients the message was written to or queued for, or why the command
+    /// was refused.
+    pub(crate) fn chat(
+        &self,
+        id: ClientId,
+        command: Command,
+    ) -> Result<Result<usize, ChatError>, HubClosed> {
+        let (done, outcome) = crossbeam_channel::bounded(1);
+        self.event(Event::Chat { id, command, done })?;
+        outcome.recv().map_err(|_| HubClosed)
+    }
+
     /// The number of clients connected now.
     pub fn client_count(&self) -> usize {
         *lock(&self.shared.count)
@@ -354,6 +393,8 @@ struct Dispatcher {
     shared: Arc<Shared>,
     limits: HubLimits,
     clients: HashMap<ClientId, Entry>,
+    /// Chat mode's names and rooms (empty in other modes).
+    rooms: Rooms,
     /// Clients with something new to write this turn (unless `all_dirty`).
     dirty: Vec<ClientId>,
     all_dirty: bool,
@@ -377,6 +418,7 @@ impl Dispatcher {
             shared,
             limits,
             clients: HashMap::new(),
+            rooms: Rooms::default(),
             dirty: Vec::new(),
             all_dirty: false,
             run: BytesMut::new(),
@@ -476,6 +518,17 @@ impl Dispatcher {
                     .collect();
                 let _ = reply.send(list);
             }
+            Event::ChatEnter { id } => {
+                // Not if it was dropped before its handler got this far.
+                if self.clients.contains_key(&id) {
+                    let clients = self.clients.len();
+                    self.with_rooms(|rooms, post| rooms.enter(id, clients, post));
+                }
+            }
+            Event::Chat { id, command, done } => {
+                let outcome = self.with_rooms(|rooms, post| rooms.command(id, command, post));
+                let _ = done.send(outcome);
+            }
             Event::Shutdown { timeout, done } => {
                 self.push_run();
                 info!("shutting down: closing {} clients", self.clients.len());
@@ -524,6 +577,7 @@ impl Dispatcher {
                 shutdown.summary.count(&client);
             }
             self.publish_count();
+            self.with_rooms(|rooms, post| rooms.exit(id, post));
         }
     }
 
@@ -533,12 +587,7 @@ impl Dispatcher {
         let data = !frame::is_control(&bytes);
         match target {
             Target::One(id) => {
-                if let Some(client) = self.clients.get_mut(&id) {
-                    if client.queue(bytes.clone()) {
-                        recipients = 1;
-                        mark_dirty(&mut self.dirty, id, client);
-                    }
-                }
+                recipients = usize::from(queue_for(&mut self.clients, &mut self.dirty, id, &bytes));
             }
             Target::All | Target::AllExcept(_) => {
                 let except = match target {
@@ -565,6 +614,24 @@ impl Dispatcher {
             .messages_out
             .fetch_add(recipients as u64, Ordering::Relaxed);
         debug!("broadcast {len} bytes to {recipients} of {of} clients");
+    }
+
+    /// Runs a [`Rooms`] operation with `post`, which queues bytes for one
+    /// client (saying whether it took them), and counts what was queued.
+    fn with_rooms<R>(&mut self, op: impl FnOnce(&mut Rooms, &mut Post<'_>) -> R) -> R {
+        self.push_run(); // Earlier broadcasts go first.
+        let (clients, dirty) = (&mut self.clients, &mut self.dirty);
+        let mut queued = 0;
+        let mut post = |id, bytes: &Bytes| {
+            let took = queue_for(clients, dirty, id, bytes);
+            queued += u64::from(took);
+            took
+        };
+        let result = op(&mut self.rooms, &mut post);
+        self.shared
+            .messages_out
+            .fetch_add(queued, Ordering::Relaxed);
+        result
     }
 
     /// Hands the merged run of broadcasts to every open client.
@@ -641,6 +708,7 @@ impl Dispatcher {
         let _ = client.outbox.write_to(&client.stream);
         let _ = client.stream.shutdown(Shutdown::Both);
         self.publish_count();
+        self.with_rooms(|rooms, post| rooms.exit(id, post));
     }
 
     /// Forgets a client whose socket failed, waking its reader.
@@ -648,6 +716,7 @@ impl Dispatcher {
         if let Some(client) = self.clients.remove(&id) {
             let _ = client.stream.shutdown(Shutdown::Both);
             self.publish_count();
+            self.with_rooms(|rooms, post| rooms.exit(id, post));
         }
     }
 
@@ -679,6 +748,23 @@ impl Dispatcher {
         *lock(&self.shared.count) = self.clients.len();
         self.shared.count_changed.notify_all();
     }
+}
+
+/// Queues `bytes` for client `id`; false if it is gone or closing.
+fn queue_for(
+    clients: &mut HashMap<ClientId, Entry>,
+    dirty: &mut Vec<ClientId>,
+    id: ClientId,
+    bytes: &Bytes,
+) -> bool {
+    let Some(client) = clients.get_mut(&id) else {
+        return false;
+    };
+    let took = client.queue(bytes.clone());
+    if took {
+        mark_dirty(dirty, id, client);
+    }
+    took
 }
 
 fn mark_dirty(dirty: &mut Vec<ClientId>, id: ClientId, client: &mut Entry) {

@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod chat;
 mod config;
 mod connection;
 mod frame;
@@ -43,9 +44,12 @@ pub mod http;
 mod hub;
 mod modes;
 mod outbox;
+pub mod protocol;
+mod rooms;
 mod server;
 pub mod upgrade;
 
+pub use chat::Chat;
 pub use config::Config;
 pub use handler::{Client, Handler};
 pub use hub::{ClientId, ClientInfo, Hub, HubClosed, ShutdownSummary, Stats, Target};

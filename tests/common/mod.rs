@@ -10,7 +10,7 @@ use crossbeam_channel::Sender;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
-use wshub::{Config, Handler, Server};
+use wshub::{Config, Handler, Mode, Server};
 
 /// How long any single wait in a test may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -18,12 +18,22 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// A WebSocket client connection.
 pub type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
-/// A config for tests: port 0 on loopback, no welcome message.
+/// A config for tests: port 0 on loopback, broadcast mode (chosen
+/// explicitly: the default mode is chat), no welcome message.
 pub fn config() -> Config {
     Config {
         port: 0,
+        mode: Mode::Broadcast,
         welcome: Some(String::new()),
         ..Config::default()
+    }
+}
+
+/// A config for chat-mode tests: port 0 on loopback.
+pub fn chat_config() -> Config {
+    Config {
+        mode: Mode::Chat,
+        ..config()
     }
 }
 
@@ -120,5 +130,53 @@ pub fn watchdog(limit: Duration) -> Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.0.take(); // Disconnects the channel: the watchdog thread ends.
+    }
+}
+
+/// The next text message, parsed as JSON.
+pub fn recv_json(ws: &mut Ws) -> serde_json::Value {
+    let text = recv_text(ws);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Sends `value` as one text message.
+pub fn send_json(ws: &mut Ws, value: serde_json::Value) {
+    ws.send(Message::text(value.to_string())).expect("send");
+}
+
+/// Chat mode: connects, reads the `welcome` and the client's own `joined`
+/// presence in the lobby, and returns the client with its id. Once this
+/// returns, the client is in the lobby.
+pub fn chat_connect(addr: SocketAddr) -> (Ws, u64) {
+    let mut ws = connect(addr);
+    let welcome = recv_json(&mut ws);
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    let id = welcome["id"].as_u64().expect("welcome has an id");
+    let joined = recv_json(&mut ws);
+    assert_eq!(
+        joined,
+        serde_json::json!({"type": "presence", "event": "joined", "id": id, "name": null, "room": "lobby"})
+    );
+    (ws, id)
+}
+
+/// Chat mode: sends `request` with the ack token `ack` and reads messages
+/// until the answer to it (an `ack` or an `error` carrying the token);
+/// returns the answer and what arrived before it.
+pub fn chat_request(
+    ws: &mut Ws,
+    mut request: serde_json::Value,
+    ack: &str,
+) -> (serde_json::Value, Vec<serde_json::Value>) {
+    request["ack"] = ack.into();
+    send_json(ws, request);
+    let mut before = Vec::new();
+    loop {
+        let message = recv_json(ws);
+        let answers = matches!(message["type"].as_str(), Some("ack" | "error"));
+        if answers && message["ack"] == ack {
+            return (message, before);
+        }
+        before.push(message);
     }
 }
