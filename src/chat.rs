@@ -11,8 +11,7 @@ use tungstenite::Message;
 
 use crate::handler::{Client, Handler};
 use crate::hub::{Hub, HubClosed, Target};
-use crate::protocol::{ChatError, ErrorCode, Request, ServerMessage};
-use crate::rooms::now_ms;
+use crate::protocol::{now_ms, ChatError, ErrorCode, Request, ServerMessage};
 
 /// `chat` mode: ids, names, rooms, direct messages and acknowledgements.
 #[derive(Debug, Clone)]

@@ -19,7 +19,8 @@
 //!
 //! Start a server with [`Server::bind`] (a built-in [`Mode`]) or
 //! [`Server::start`] (your own [`Handler`]); reach its clients from any
-//! thread through the [`Hub`].
+//! thread through the [`Hub`]. The default mode, [`Chat`], speaks the JSON
+//! protocol of [`protocol`]: names, rooms, direct messages, acks.
 //!
 //! ```
 //! use wshub::{Config, Message, Mode, Server, Target};

@@ -12,6 +12,7 @@
 //! read them with `serde_json::from_str::<ServerMessage>`.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
@@ -196,7 +197,8 @@ impl ChatError {
         }
     }
 
-    fn about(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+    /// An error about one request field.
+    pub(crate) fn about(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
         ChatError {
             field: Some(field.into()),
             ..ChatError::new(code, message)
@@ -378,6 +380,13 @@ impl Fields<'_> {
 
 fn invalid(field: &str, why: &str) -> ChatError {
     ChatError::about(ErrorCode::InvalidField, field, format!("{field} {why}"))
+}
+
+/// Server time for `ts`: milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The rule for names and room names: 1–32 characters, no control

@@ -13,7 +13,6 @@
 //! whether the client took them).
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use log::debug;
@@ -21,7 +20,8 @@ use log::debug;
 use crate::frame::{self, Opcode};
 use crate::hub::ClientId;
 use crate::protocol::{
-    ChatError, Command, ErrorCode, PresenceEvent, ServerMessage, LOBBY, MAX_ROOMS_PER_CLIENT,
+    now_ms, ChatError, Command, ErrorCode, PresenceEvent, ServerMessage, LOBBY,
+    MAX_ROOMS_PER_CLIENT,
 };
 
 /// The hub's "queue these bytes for this client": false if the client is
@@ -137,13 +137,11 @@ impl Rooms {
                     return Ok(0); // Joining twice changes nothing.
                 }
                 if member.rooms.len() >= MAX_ROOMS_PER_CLIENT {
-                    return Err(ChatError {
-                        field: Some("room".into()),
-                        ..ChatError::new(
-                            ErrorCode::TooManyRooms,
-                            format!("a client may be in at most {MAX_ROOMS_PER_CLIENT} rooms"),
-                        )
-                    });
+                    return Err(ChatError::about(
+                        ErrorCode::TooManyRooms,
+                        "room",
+                        format!("a client may be in at most {MAX_ROOMS_PER_CLIENT} rooms"),
+                    ));
                 }
                 self.join(id, &room, post);
                 Ok(0)
@@ -173,10 +171,11 @@ impl Rooms {
     fn rename(&mut self, id: ClientId, name: String, post: &mut Post<'_>) -> Result<(), ChatError> {
         let key = name.to_lowercase();
         if self.names.get(&key).is_some_and(|&holder| holder != id) {
-            return Err(ChatError {
-                field: Some("name".into()),
-                ..ChatError::new(ErrorCode::NameTaken, format!("the name {name:?} is taken"))
-            });
+            return Err(ChatError::about(
+                ErrorCode::NameTaken,
+                "name",
+                format!("the name {name:?} is taken"),
+            ));
         }
         let Some(member) = self.members.get_mut(&id) else {
             return Ok(());
@@ -243,20 +242,11 @@ fn presence(event: PresenceEvent, id: ClientId, name: &Option<String>, room: &st
 }
 
 fn not_in_room(room: &str) -> ChatError {
-    ChatError {
-        field: Some("room".into()),
-        ..ChatError::new(
-            ErrorCode::NotInRoom,
-            format!("you are not in the room {room:?}"),
-        )
-    }
-}
-
-/// Server time for `ts`: milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    ChatError::about(
+        ErrorCode::NotInRoom,
+        "room",
+        format!("you are not in the room {room:?}"),
+    )
 }
 
 #[cfg(test)]

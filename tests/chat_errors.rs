@@ -233,3 +233,30 @@ fn text_over_max_text_is_too_long_and_frames_over_max_message_close() {
     assert_eq!(close.map(|c| c.code), Some(CloseCode::Size));
     server.shutdown();
 }
+
+#[test]
+fn deeply_nested_json_is_read_or_refused_without_harm() {
+    let _watchdog = watchdog(DEADLINE * 2);
+    let server = start(chat_config());
+    let (mut ws, _) = chat_connect(server.local_addr());
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    // Within serde_json's nesting limit: parsed on the connection thread's
+    // small stack, the unknown field ignored.
+    let deep = format!(
+        r#"{{"type":"join","room":"lobby","ack":"deep","junk":{}}}"#,
+        nested(120)
+    );
+    ws.send(Message::text(deep)).unwrap();
+    assert_eq!(
+        recv_json(&mut ws),
+        json!({"type": "ack", "ack": "deep", "recipients": 0})
+    );
+    // Beyond it: refused, and the connection lives on.
+    let deeper = format!(
+        r#"{{"type":"join","room":"lobby","junk":{}}}"#,
+        nested(5000)
+    );
+    ws.send(Message::text(deeper)).unwrap();
+    expect_error_then_alive(&mut ws, "5000 levels", "invalid_json", None);
+    server.shutdown();
+}
