@@ -44,6 +44,7 @@ mod hub;
 mod modes;
 mod outbox;
 mod server;
+mod turn_away;
 pub mod upgrade;
 
 pub use config::Config;

@@ -122,3 +122,50 @@ impl Drop for Watchdog {
         self.0.take(); // Disconnects the channel: the watchdog thread ends.
     }
 }
+
+/// A WebSocket upgrade request for `addr`, as raw bytes.
+pub fn upgrade_request(addr: SocketAddr) -> String {
+    format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// A raw TCP connection that completes the WebSocket handshake and then
+/// does only what the test makes it do: no pongs, no close replies. Reads
+/// have [`DEADLINE`].
+pub fn raw_handshake(addr: SocketAddr) -> TcpStream {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("raw client connects");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+    // Byte by byte up to the blank line, so no frame after it is consumed.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream
+            .read_exact(&mut byte)
+            .expect("the 101 answer arrives");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}
+
+/// Sends `request` on a new connection and returns everything the server
+/// sends until it closes (reads have [`DEADLINE`]).
+pub fn http_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("raw client connects");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(request).expect("request sent");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("the whole response, then EOF (not a reset)");
+    String::from_utf8_lossy(&response).into_owned()
+}
