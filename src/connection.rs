@@ -175,6 +175,7 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
     if hub.event(Event::Join { id, stream, peer }).is_err() {
         return; // Shutting down.
     }
+    let member = Member { hub, id };
     info!("client {id} connected from {peer}");
     let client = Client::new(id, peer, hub.clone());
     ctx.handler.on_connect(&client);
@@ -217,9 +218,30 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
             format!("closed with {code} ({reason})")
         }
     };
-    let _ = hub.event(Event::Leave { id });
+    drop(member);
     info!("client {id} ({peer}) disconnected: {reason}");
     ctx.handler.on_disconnect(&client);
+}
+
+/// A client's membership of the hub: dropping it sends `Leave`, however
+/// the thread ends. If a handler panics, the unwinding thread still takes
+/// its client out of the hub (after a 1011 close frame), so the hub keeps
+/// no dead client and its socket is closed; other clients never notice.
+struct Member<'a> {
+    hub: &'a Hub,
+    id: ClientId,
+}
+
+impl Drop for Member<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            warn!("client {}: handler panicked; closing with 1011", self.id);
+            let _ = self
+                .hub
+                .send_bytes(self.id, frame::close(1011, "internal server error"));
+        }
+        let _ = self.hub.event(Event::Leave { id: self.id });
+    }
 }
 
 /// A read timed out: ping a client silent for one interval, give up on one
