@@ -97,10 +97,16 @@ fn respond_and_close(stream: &TcpStream, response: &Response) {
     linger(stream);
 }
 
-/// Sends FIN, then reads and discards what the peer still sends (for at
-/// most a second), so that closing does not reset the connection.
-fn linger(mut stream: &TcpStream) {
+/// Sends FIN, then reads and discards what the peer still sends, so that
+/// closing does not reset the connection.
+fn linger(stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
+    discard_until_closed(stream);
+}
+
+/// Reads and discards what the peer sends until it closes or falls quiet
+/// for 200 ms, for at most a second.
+fn discard_until_closed(mut stream: &TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut sink = [0u8; 4096];
@@ -214,7 +220,12 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
     let reason = match ending {
         Ending::Closed(reason) => reason.to_string(),
         Ending::Failed(code, reason) => {
-            let _ = hub.send_bytes(id, frame::close(code, &reason));
+            // The hub sends the close frame, then FIN. Meanwhile discard
+            // what the client still sends (the rest of an oversize message,
+            // say): closing with bytes unread would reset the connection,
+            // and the reset could destroy the close frame before it is read.
+            let _ = hub.close(id, code, &reason);
+            discard_until_closed(&ws.get_ref().stream);
             format!("closed with {code} ({reason})")
         }
     };
