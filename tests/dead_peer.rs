@@ -37,9 +37,9 @@ fn a_silent_peer_is_pinged_then_dropped_and_a_live_one_stays() {
         "dropped too early: {gone_after:?}"
     );
     // Two intervals, plus up to one more for where the read timeouts fall,
-    // plus slack for a loaded machine.
+    // plus generous slack for a loaded machine.
     assert!(
-        gone_after < interval * 3 + Duration::from_secs(1),
+        gone_after < interval * 3 + Duration::from_secs(2),
         "{gone_after:?}"
     );
 

@@ -29,6 +29,9 @@ fn shuts_down_gracefully_on(signal: &str) {
         "",
         "--max-queue",
         "67108864",
+        // Ample time for the readers to drain 6 MiB each on a busy machine.
+        "--shutdown-timeout",
+        "20",
     ]);
     let mut clients: Vec<Ws> = (0..CLIENTS).map(|_| connect(wshub.addr)).collect();
     for _ in 0..CLIENTS {
