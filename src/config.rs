@@ -47,6 +47,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// A request head must arrive within this time (else 408). Default 10 s.
     pub head_timeout: Duration,
+    /// Open connections (HTTP or WebSocket: each holds a thread) the server
+    /// serves at once; one more is answered `503` with `Retry-After` and
+    /// closed, without a thread of its own. Default 10,000.
+    pub max_clients: usize,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             ping_interval: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
             head_timeout: Duration::from_secs(10),
+            max_clients: 10_000,
         }
     }
 }
@@ -113,6 +118,9 @@ impl Config {
         }
         if self.head_timeout.is_zero() {
             return Err("head-timeout must be above zero".into());
+        }
+        if self.max_clients == 0 {
+            return Err("max-clients must be at least 1".into());
         }
         Ok(())
     }

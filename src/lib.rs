@@ -48,6 +48,7 @@ mod outbox;
 pub mod protocol;
 mod rooms;
 mod server;
+mod turn_away;
 pub mod upgrade;
 
 pub use chat::Chat;

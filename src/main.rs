@@ -51,6 +51,10 @@ struct Args {
     /// Seconds to wait on shutdown for clients to receive what is queued.
     #[arg(long, default_value_t = 5)]
     shutdown_timeout: u64,
+    /// Open connections (HTTP or WebSocket) served at once; one more gets
+    /// 503 with Retry-After.
+    #[arg(long, default_value_t = 10_000)]
+    max_clients: usize,
     /// Log level: error, warn, info, debug or trace. Default: RUST_LOG, else info.
     #[arg(long)]
     log_level: Option<log::LevelFilter>,
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         max_queue: args.max_queue,
         ping_interval: Duration::from_secs(args.ping_interval),
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        max_clients: args.max_clients,
         ..Config::default()
     };
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {

@@ -180,3 +180,149 @@ pub fn chat_request(
         before.push(message);
     }
 }
+
+/// A WebSocket upgrade request for `addr`, as raw bytes.
+pub fn upgrade_request(addr: SocketAddr) -> String {
+    format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// A raw TCP connection that completes the WebSocket handshake and then
+/// does only what the test makes it do: no pongs, no close replies. Reads
+/// have [`DEADLINE`].
+pub fn raw_handshake(addr: SocketAddr) -> TcpStream {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("raw client connects");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+    // Byte by byte up to the blank line, so no frame after it is consumed.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream
+            .read_exact(&mut byte)
+            .expect("the 101 answer arrives");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}
+
+/// Sends `request` on a new connection and returns everything the server
+/// sends until it closes (reads have [`DEADLINE`]).
+pub fn http_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("raw client connects");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(request).expect("request sent");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("the whole response, then EOF (not a reset)");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The real `wshub` binary, started with `--port 0`; its stdout (the log)
+/// is read line by line on a thread of its own. Dropping it kills the
+/// process if it is still running.
+pub struct Binary {
+    child: Option<std::process::Child>,
+    /// The address the binary logged that it listens on.
+    pub addr: SocketAddr,
+    log: crossbeam_channel::Receiver<String>,
+}
+
+impl Binary {
+    /// Starts `wshub --port 0 ARGS...` and waits for its "listening" line.
+    pub fn start(args: &[&str]) -> Binary {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wshub"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("wshub starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, log) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut binary = Binary {
+            child: Some(child),
+            addr: "0.0.0.0:0".parse().unwrap(),
+            log,
+        };
+        let line = binary.wait_for_log("wshub listening on ws://");
+        let after = line.split("ws://").nth(1).unwrap();
+        binary.addr = after.split_whitespace().next().unwrap().parse().unwrap();
+        binary
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("still running").id()
+    }
+
+    /// Waits (at most [`DEADLINE`]) for a log line containing `text`.
+    pub fn wait_for_log(&self, text: &str) -> String {
+        loop {
+            let line = self
+                .log
+                .recv_timeout(DEADLINE)
+                .unwrap_or_else(|_| panic!("wshub never logged {text:?}"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    /// Sends a real signal (`TERM`, `INT`, ...) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits (at most [`DEADLINE`]) for the process to exit; returns its
+    /// status and the log lines it wrote that were not read yet.
+    pub fn wait_exit(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let pid = self.pid();
+        let mut child = self.child.take().expect("still running");
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let Ok(status) = rx.recv_timeout(DEADLINE) else {
+            let _ = std::process::Command::new("kill")
+                .args(["-s", "KILL", &pid.to_string()])
+                .status();
+            panic!("wshub did not exit in time");
+        };
+        let status = status.expect("wait works");
+        // The process is gone: its stdout is closed, so this ends.
+        let log = self.log.iter().collect();
+        (status, log)
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
