@@ -185,6 +185,8 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
     info!("client {id} connected from {peer}");
     let client = Client::new(id, peer, hub.clone());
     ctx.handler.on_connect(&client);
+    // Only now do broadcasts reach it, so its welcome always comes first.
+    let _ = hub.event(Event::Open { id });
 
     let ending = loop {
         let result = ws.read();

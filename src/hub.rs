@@ -139,6 +139,9 @@ pub(crate) enum Event {
         stream: Arc<TcpStream>,
         peer: SocketAddr,
     },
+    /// The client's `on_connect` hook has run (its welcome is queued):
+    /// from now on it receives broadcasts too.
+    Open { id: ClientId },
     /// A client's connection thread is ending.
     Leave { id: ClientId },
     /// Encoded frame bytes for `target`; `counted` learns how many clients
@@ -368,6 +371,9 @@ struct Entry {
     outbox: Outbox,
     /// A close frame is queued: nothing more may follow it.
     closing: bool,
+    /// Receives broadcasts: set once its `on_connect` hook has run, so that
+    /// a broadcast can never arrive before the welcome.
+    open: bool,
     /// End the TCP connection once the outbox is written (server-initiated close).
     hang_up_when_sent: bool,
     /// Already in the list of clients to write this turn.
@@ -400,7 +406,6 @@ struct Dispatcher {
     all_dirty: bool,
     /// Consecutive broadcasts to everyone, merged into one buffer.
     run: BytesMut,
-    run_messages: u64,
     shutting_down: Option<ShuttingDown>,
 }
 
@@ -422,7 +427,6 @@ impl Dispatcher {
             dirty: Vec::new(),
             all_dirty: false,
             run: BytesMut::new(),
-            run_messages: 0,
             shutting_down: None,
         }
     }
@@ -472,8 +476,11 @@ impl Dispatcher {
                     self.push_run();
                 }
                 self.run.extend_from_slice(&bytes);
-                self.run_messages += 1;
-                let recipients = self.clients.values().filter(|c| !c.closing).count();
+                let recipients = self
+                    .clients
+                    .values()
+                    .filter(|c| c.open && !c.closing)
+                    .count();
                 self.count_out(bytes.len(), recipients, self.clients.len());
                 if let Some(counted) = counted {
                     let _ = counted.send(recipients);
@@ -493,6 +500,12 @@ impl Dispatcher {
             Event::Join { id, stream, peer } => {
                 self.push_run();
                 self.join(id, stream, peer);
+            }
+            Event::Open { id } => {
+                self.push_run();
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.open = true;
+                }
             }
             Event::Leave { id } => {
                 self.push_run();
@@ -554,6 +567,7 @@ impl Dispatcher {
             outbox: Outbox::default(),
             closing: false,
             hang_up_when_sent: false,
+            open: false,
             dirty: false,
         };
         if self.shutting_down.is_some() {
@@ -595,7 +609,7 @@ impl Dispatcher {
                     _ => None,
                 };
                 for (&id, client) in &mut self.clients {
-                    if Some(id) != except && client.queue(bytes.clone()) {
+                    if client.open && Some(id) != except && client.queue(bytes.clone()) {
                         recipients += 1;
                         mark_dirty(&mut self.dirty, id, client);
                     }
@@ -640,8 +654,7 @@ impl Dispatcher {
             return;
         }
         let run = self.run.split().freeze();
-        self.run_messages = 0;
-        for client in self.clients.values_mut() {
+        for client in self.clients.values_mut().filter(|c| c.open) {
             client.queue(run.clone());
         }
         self.all_dirty = true;
