@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::Auth;
 use crate::handler::Handler;
 use crate::modes::{Broadcast, Echo, Mode, Recipients};
 
@@ -41,6 +42,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// A request head must arrive within this time (else 408). Default 10 s.
     pub head_timeout: Duration,
+    /// Who may connect: `--token`, `--jwt-secret`, `--allowed-origin`.
+    /// Default: everyone, from any origin.
+    pub auth: Auth,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             ping_interval: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
             head_timeout: Duration::from_secs(10),
+            auth: Auth::default(),
         }
     }
 }
@@ -101,6 +106,7 @@ impl Config {
         if self.head_timeout.is_zero() {
             return Err("head-timeout must be above zero".into());
         }
+        self.auth.validate()?;
         Ok(())
     }
 }

@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod auth;
 mod config;
 mod connection;
 mod frame;

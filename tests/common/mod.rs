@@ -92,7 +92,10 @@ pub fn recv_until_close(ws: &mut Ws) -> (Vec<Message>, Option<CloseFrame>) {
             Ok(Message::Close(frame)) => return (before, frame),
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => before.push(message),
             Ok(_) => {}
-            Err(err) => panic!("expected a close frame, got error {err} after {} messages", before.len()),
+            Err(err) => panic!(
+                "expected a close frame, got error {err} after {} messages",
+                before.len()
+            ),
         }
     }
 }
@@ -117,5 +120,114 @@ pub fn watchdog(limit: Duration) -> Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.0.take(); // Disconnects the channel: the watchdog thread ends.
+    }
+}
+
+/// Connects to `path` on `addr` with extra request headers (`Origin`,
+/// `Authorization`, `Cookie`...). A handshake the server refuses comes back
+/// as `Err(status)`; any other failure panics.
+pub fn try_connect(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Result<Ws, u16> {
+    use tungstenite::client::IntoClientRequest;
+    use tungstenite::http::{HeaderName, HeaderValue};
+    let mut request = format!("ws://{addr}{path}")
+        .into_client_request()
+        .expect("valid URL");
+    for (name, value) in headers {
+        request.headers_mut().append(
+            HeaderName::from_bytes(name.as_bytes()).expect("valid header name"),
+            HeaderValue::from_str(value).expect("valid header value"),
+        );
+    }
+    match tungstenite::connect(request) {
+        Ok((ws, _)) => {
+            if let MaybeTlsStream::Plain(stream) = ws.get_ref() {
+                stream.set_read_timeout(Some(DEADLINE)).unwrap();
+            }
+            Ok(ws)
+        }
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(err) => panic!("handshake with {addr} failed: {err}"),
+    }
+}
+
+/// A complete WebSocket upgrade request head for `target`, with extra
+/// header lines (each ending in `\r\n`).
+pub fn upgrade_head(target: &str, extra_headers: &str) -> String {
+    format!(
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra_headers}\r\n"
+    )
+}
+
+/// Sends `request` as raw bytes and returns everything the server answers
+/// until it closes the connection (each read has [`DEADLINE`]): for
+/// requests the server answers and closes, such as a refused upgrade.
+pub fn raw_exchange(addr: SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("TCP connect");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(request.as_bytes()).expect("request sent");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .expect("answer read to the end");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The real `wshub` binary, started by a test; killed when dropped.
+pub struct Binary {
+    /// The child process.
+    pub child: std::process::Child,
+    /// The address it listens on, read from its start-up log line.
+    pub addr: SocketAddr,
+    /// Its stdout (where it logs), one line per message, read on a thread.
+    pub lines: crossbeam_channel::Receiver<String>,
+}
+
+/// Starts the `wshub` binary on `127.0.0.1`, port 0, with `args` and extra
+/// environment variables, and waits (up to [`DEADLINE`]) for its
+/// "listening on" log line.
+pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Binary {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wshub"))
+        .args(["--port", "0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("wshub binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, lines) = crossbeam_channel::unbounded();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut binary = Binary {
+        child,
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        lines,
+    };
+    loop {
+        let line = binary
+            .lines
+            .recv_timeout(DEADLINE)
+            .expect("a start-up log line in time");
+        if let Some(rest) = line.split("listening on ws://").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            binary.addr = addr.parse().expect("an address in the start-up line");
+            return binary;
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
