@@ -36,11 +36,6 @@ impl Secret {
     pub fn new(secret: impl Into<String>) -> Self {
         Secret(secret.into())
     }
-
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
 impl fmt::Debug for Secret {
@@ -182,42 +177,46 @@ impl Auth {
     /// Checks one credential against whichever secret is set; the error is
     /// the reason to give the client.
     fn verify(&self, credential: &[u8]) -> Result<Identity, &'static str> {
-        if let Some(token) = &self.token {
-            // Constant time, so that response timing does not reveal how
-            // many leading bytes of a guess were right (only the length
-            // comparison is not constant time, and a length is no secret
-            // worth hiding).
-            return if bool::from(credential.ct_eq(token.0.as_bytes())) {
-                Ok(Identity::TokenHolder)
-            } else {
-                Err("invalid token")
-            };
+        match (&self.token, &self.jwt_secret) {
+            (Some(token), _) => verify_token(credential, token),
+            (None, Some(key)) => verify_jwt(credential, key),
+            (None, None) => Ok(Identity::Anonymous),
         }
-        let Some(key) = &self.jwt_secret else {
-            return Ok(Identity::Anonymous);
-        };
-        let jwt = std::str::from_utf8(credential).map_err(|_| "malformed token")?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_nbf = true;
-        // We configure no audience, so an `aud` claim is not ours to judge.
-        validation.validate_aud = false;
-        match jsonwebtoken::decode::<Claims>(
-            jwt,
-            &DecodingKey::from_secret(key.0.as_bytes()),
-            &validation,
-        ) {
-            Ok(data) => Ok(Identity::Jwt {
-                name: data.claims.sub.or(data.claims.name),
-            }),
-            Err(err) => Err(match err.kind() {
-                JwtError::ExpiredSignature => "token expired",
-                JwtError::ImmatureSignature => "token not valid yet (nbf)",
-                JwtError::InvalidSignature => "token signature does not verify",
-                JwtError::InvalidAlgorithm => "token must be signed with HS256",
-                JwtError::MissingRequiredClaim(_) => "token has no exp claim",
-                _ => "malformed token",
-            }),
-        }
+    }
+}
+
+/// Compares in constant time, so that response timing does not reveal how
+/// many leading bytes of a guess were right. (Only a length mismatch
+/// returns early; the length is no secret worth hiding.)
+fn verify_token(credential: &[u8], token: &Secret) -> Result<Identity, &'static str> {
+    if bool::from(credential.ct_eq(token.0.as_bytes())) {
+        Ok(Identity::TokenHolder)
+    } else {
+        Err("invalid token")
+    }
+}
+
+/// Verifies an HS256 JWT's signature (in constant time, inside
+/// `jsonwebtoken`), its `exp` (required) and its `nbf` (if present).
+fn verify_jwt(credential: &[u8], key: &Secret) -> Result<Identity, &'static str> {
+    let jwt = std::str::from_utf8(credential).map_err(|_| "malformed token")?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_nbf = true;
+    // We configure no audience, so an `aud` claim is not ours to judge.
+    validation.validate_aud = false;
+    let key = DecodingKey::from_secret(key.0.as_bytes());
+    match jsonwebtoken::decode::<Claims>(jwt, &key, &validation) {
+        Ok(data) => Ok(Identity::Jwt {
+            name: data.claims.sub.or(data.claims.name),
+        }),
+        Err(err) => Err(match err.kind() {
+            JwtError::ExpiredSignature => "token expired",
+            JwtError::ImmatureSignature => "token not valid yet (nbf)",
+            JwtError::InvalidSignature => "token signature does not verify",
+            JwtError::InvalidAlgorithm => "token must be signed with HS256",
+            JwtError::MissingRequiredClaim(_) => "token has no exp claim",
+            _ => "malformed token",
+        }),
     }
 }
 
