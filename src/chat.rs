@@ -39,7 +39,9 @@ impl Default for Chat {
 
 impl Handler for Chat {
     fn on_connect(&self, client: &Client) {
-        let _ = client.hub().chat_enter(client.id());
+        // A client that logged in with a JWT is named by it.
+        let login_name = client.identity().map(str::to_string);
+        let _ = client.hub().chat_enter(client.id(), login_name);
     }
 
     fn on_message(&self, client: &Client, message: Message) {

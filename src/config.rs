@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::Auth;
 use crate::chat::Chat;
 use crate::handler::Handler;
 use crate::modes::{Broadcast, Echo, Mode, Recipients};
@@ -51,6 +52,9 @@ pub struct Config {
     /// serves at once; one more is answered `503` with `Retry-After` and
     /// closed, without a thread of its own. Default 10,000.
     pub max_clients: usize,
+    /// Who may connect: `--token`, `--jwt-secret`, `--allowed-origin`.
+    /// Default: everyone, from any origin.
+    pub auth: Auth,
 }
 
 impl Default for Config {
@@ -68,6 +72,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(5),
             head_timeout: Duration::from_secs(10),
             max_clients: 10_000,
+            auth: Auth::default(),
         }
     }
 }
@@ -122,6 +127,7 @@ impl Config {
         if self.max_clients == 0 {
             return Err("max-clients must be at least 1".into());
         }
+        self.auth.validate()?;
         Ok(())
     }
 }

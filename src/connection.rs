@@ -18,6 +18,7 @@ use tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
+use crate::auth::Identity;
 use crate::config::Config;
 use crate::frame;
 use crate::handler::{Client, Handler};
@@ -69,12 +70,17 @@ pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
         respond_and_close(&stream, &response);
         return;
     }
-    match upgrade::accept(&request) {
-        Ok(answer) => {
+    // Who the client is (401/403 if it may not connect), then the handshake.
+    let accepted = ctx.config.auth.check(&request).and_then(|identity| {
+        let answer = upgrade::accept(&request)?;
+        Ok((identity, answer))
+    });
+    match accepted {
+        Ok((identity, answer)) => {
             // The 101 goes out before the client joins the hub, so no
             // broadcast can reach the socket ahead of it.
             if (&*stream).write_all(&answer).is_ok() {
-                websocket(stream, peer, buf, ctx);
+                websocket(stream, peer, buf, identity, ctx);
             }
         }
         Err(response) => {
@@ -157,7 +163,13 @@ enum Ending {
 }
 
 /// Runs an upgraded connection: join the hub, read messages, leave.
-fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Context) {
+fn websocket(
+    stream: Arc<TcpStream>,
+    peer: SocketAddr,
+    early: Vec<u8>,
+    identity: Identity,
+    ctx: &Context,
+) {
     let id = ClientId(ctx.next_id.fetch_add(1, Ordering::Relaxed));
     let interval = ctx.config.ping_interval;
     if stream.set_read_timeout(Some(interval)).is_err() {
@@ -182,8 +194,11 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
         return; // Shutting down.
     }
     let member = Member { hub, id };
-    info!("client {id} connected from {peer}");
-    let client = Client::new(id, peer, hub.clone());
+    match identity.name() {
+        Some(name) => info!("client {id} connected from {peer} as {name:?}"),
+        None => info!("client {id} connected from {peer}"),
+    }
+    let client = Client::new(id, peer, hub.clone()).with_identity(identity.name());
     ctx.handler.on_connect(&client);
     // Only now do broadcasts reach it, so its welcome always comes first.
     let _ = hub.event(Event::Open { id });

@@ -2,6 +2,7 @@
 //! the client's own connection thread, and the [`Client`] it is given.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tungstenite::Message;
 
@@ -74,11 +75,31 @@ pub struct Client {
     id: ClientId,
     peer: SocketAddr,
     hub: Hub,
+    identity: Option<Arc<str>>,
 }
 
 impl Client {
     pub(crate) fn new(id: ClientId, peer: SocketAddr, hub: Hub) -> Self {
-        Client { id, peer, hub }
+        Client {
+            id,
+            peer,
+            hub,
+            identity: None,
+        }
+    }
+
+    /// The same client, with the name its credential vouched for.
+    pub(crate) fn with_identity(mut self, identity: Option<&str>) -> Self {
+        self.identity = identity.map(Arc::from);
+        self
+    }
+
+    /// The name the client proved with its JWT (the token's `sub` claim,
+    /// else its `name` claim) when the server runs with `--jwt-secret`;
+    /// `None` otherwise. Unlike a name a client picks for itself, this one
+    /// cannot be forged.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
     }
 
     /// The client's id, unique for the life of the server.

@@ -156,7 +156,10 @@ pub(crate) enum Event {
     /// Report the client list.
     Clients { reply: Sender<Vec<ClientInfo>> },
     /// Chat mode: welcome a client and put it in the lobby.
-    ChatEnter { id: ClientId },
+    ChatEnter {
+        id: ClientId,
+        login_name: Option<String>,
+    },
     /// Chat mode: carry out a client's command; `done` learns how many
     /// clients the message went to, or why it was refused.
     Chat {
@@ -286,9 +289,14 @@ impl Hub {
     }
 
     /// Chat mode: the hub sends `id` its `welcome` and puts it in the
-    /// lobby. Call it once, on connect, before any [`Hub::chat`].
-    pub(crate) fn chat_enter(&self, id: ClientId) -> Result<(), HubClosed> {
-        self.event(Event::ChatEnter { id })
+    /// lobby, named `login_name` when its login (a JWT) names it. Call it
+    /// once, on connect, before any [`Hub::chat`].
+    pub(crate) fn chat_enter(
+        &self,
+        id: ClientId,
+        login_name: Option<String>,
+    ) -> Result<(), HubClosed> {
+        self.event(Event::ChatEnter { id, login_name })
     }
 
     /// Chat mode: carries out `command` for client `id` in the hub thread,
@@ -531,11 +539,11 @@ impl Dispatcher {
                     .collect();
                 let _ = reply.send(list);
             }
-            Event::ChatEnter { id } => {
+            Event::ChatEnter { id, login_name } => {
                 // Not if it was dropped before its handler got this far.
                 if self.clients.contains_key(&id) {
                     let clients = self.clients.len();
-                    self.with_rooms(|rooms, post| rooms.enter(id, clients, post));
+                    self.with_rooms(|rooms, post| rooms.enter(id, login_name, clients, post));
                 }
             }
             Event::Chat { id, command, done } => {

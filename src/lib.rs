@@ -36,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod auth;
 mod chat;
 mod config;
 mod connection;

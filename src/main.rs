@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 use log::{error, info};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
+use wshub::auth::{Auth, Secret};
 use wshub::{Config, Mode, Recipients, Server};
 
 /// A WebSocket server on plain threads: echo, broadcast and chat, as in the
@@ -55,6 +56,20 @@ struct Args {
     /// 503 with Retry-After.
     #[arg(long, default_value_t = 10_000)]
     max_clients: usize,
+    /// Require this shared token on every WebSocket upgrade: as ?token=,
+    /// "Authorization: Bearer" or a wshub_token cookie. Prefer the
+    /// environment variable: command lines are visible to other users.
+    #[arg(long, env = "WSHUB_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Require an HS256 JWT signed with this key instead (same three places;
+    /// exp required, nbf honoured; its sub or name claim names the client).
+    #[arg(long, env = "WSHUB_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Refuse (403) upgrades whose Origin header is present and not one of
+    /// these (repeatable), e.g. http://192.168.1.20:3000. Set it when
+    /// browsers hold a wshub_token cookie.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
     /// Log level: error, warn, info, debug or trace. Default: RUST_LOG, else info.
     #[arg(long)]
     log_level: Option<log::LevelFilter>,
@@ -100,6 +115,11 @@ fn main() -> ExitCode {
         ping_interval: Duration::from_secs(args.ping_interval),
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         max_clients: args.max_clients,
+        auth: Auth {
+            token: args.token.map(Secret::new),
+            jwt_secret: args.jwt_secret.map(Secret::new),
+            allowed_origins: args.allowed_origins,
+        },
         ..Config::default()
     };
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {

@@ -20,7 +20,7 @@ use log::debug;
 use crate::frame::{self, Opcode};
 use crate::hub::ClientId;
 use crate::protocol::{
-    now_ms, ChatError, Command, ErrorCode, PresenceEvent, ServerMessage, LOBBY,
+    check_label, now_ms, ChatError, Command, ErrorCode, PresenceEvent, ServerMessage, LOBBY,
     MAX_ROOMS_PER_CLIENT,
 };
 
@@ -32,6 +32,9 @@ pub(crate) type Post<'a> = dyn FnMut(ClientId, &Bytes) -> bool + 'a;
 #[derive(Debug, Default)]
 struct Member {
     name: Option<String>,
+    /// The name came from the client's login (a JWT's `sub` or `name`):
+    /// the client may not change it, so nobody can pose as someone else.
+    name_from_login: bool,
     /// The rooms it is in, in the order it joined them.
     rooms: Vec<String>,
 }
@@ -51,14 +54,32 @@ impl Rooms {
     /// A client enters chat: it gets its `welcome`, then joins the lobby
     /// (whose members, itself included, see it join). `clients` is how
     /// many clients are connected.
-    pub(crate) fn enter(&mut self, id: ClientId, clients: usize, post: &mut Post<'_>) {
+    pub(crate) fn enter(
+        &mut self,
+        id: ClientId,
+        login_name: Option<String>,
+        clients: usize,
+        post: &mut Post<'_>,
+    ) {
         if self.members.contains_key(&id) {
             return;
         }
         self.members.insert(id, Member::default());
+        // A login name that breaks the naming rules, or that another
+        // connection (the same user in a second tab, say) already holds,
+        // is not given: the client enters unnamed, as everyone else does.
+        let mut name = None;
+        if let Some(login_name) = login_name.filter(|n| check_label(n).is_ok()) {
+            if self.rename(id, login_name.clone(), post).is_ok() {
+                if let Some(member) = self.members.get_mut(&id) {
+                    member.name_from_login = true;
+                }
+                name = Some(login_name);
+            }
+        }
         let welcome = ServerMessage::Welcome {
             id,
-            name: None,
+            name,
             rooms: vec![LOBBY.into()],
             clients,
         };
@@ -160,6 +181,13 @@ impl Rooms {
                 Ok(0)
             }
             Command::Name { name } => {
+                if self.members.get(&id).is_some_and(|m| m.name_from_login) {
+                    return Err(ChatError::about(
+                        ErrorCode::InvalidField,
+                        "name",
+                        "your name comes from your login token and cannot be changed",
+                    ));
+                }
                 self.rename(id, name, post)?;
                 Ok(0)
             }
@@ -281,8 +309,8 @@ mod tests {
             sent: vec![],
         };
         let mut rooms = Rooms::default();
-        rooms.enter(a, 2, &mut out.post());
-        rooms.enter(b, 2, &mut out.post());
+        rooms.enter(a, None, 2, &mut out.post());
+        rooms.enter(b, None, 2, &mut out.post());
         rooms.command(a, room("ops"), &mut out.post()).unwrap();
         rooms.command(b, room("ops"), &mut out.post()).unwrap();
         assert_eq!(rooms.rooms.len(), 2);
@@ -303,8 +331,8 @@ mod tests {
             sent: vec![],
         };
         let mut rooms = Rooms::default();
-        rooms.enter(a, 2, &mut out.post());
-        rooms.enter(b, 2, &mut out.post());
+        rooms.enter(a, None, 2, &mut out.post());
+        rooms.enter(b, None, 2, &mut out.post());
         let name = |n: &str| Command::Name { name: n.into() };
         rooms.command(a, name("Alice"), &mut out.post()).unwrap();
         let taken = rooms.command(b, name("alice"), &mut out.post());

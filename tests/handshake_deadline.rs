@@ -56,7 +56,7 @@ fn dripping_the_request_does_not_extend_the_deadline() {
     stream.set_read_timeout(Some(DEADLINE)).unwrap();
     // A byte every 25 ms: the whole request would take about four seconds,
     // each byte well within the deadline of the one before.
-    let request = upgrade_request(addr).into_bytes();
+    let request = upgrade_head("/", "").into_bytes();
     let stop = Arc::new(AtomicBool::new(false));
     let dripper = {
         let (mut stream, stop) = (stream.try_clone().unwrap(), stop.clone());

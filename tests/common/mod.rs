@@ -181,14 +181,6 @@ pub fn chat_request(
     }
 }
 
-/// A WebSocket upgrade request for `addr`, as raw bytes.
-pub fn upgrade_request(addr: SocketAddr) -> String {
-    format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-}
-
 /// A raw TCP connection that completes the WebSocket handshake and then
 /// does only what the test makes it do: no pongs, no close replies. Reads
 /// have [`DEADLINE`].
@@ -196,7 +188,7 @@ pub fn raw_handshake(addr: SocketAddr) -> TcpStream {
     use std::io::{Read, Write};
     let mut stream = TcpStream::connect(addr).expect("raw client connects");
     stream.set_read_timeout(Some(DEADLINE)).unwrap();
-    stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+    stream.write_all(upgrade_head("/", "").as_bytes()).unwrap();
     // Byte by byte up to the blank line, so no frame after it is consumed.
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
@@ -241,10 +233,18 @@ pub struct Binary {
 impl Binary {
     /// Starts `wshub --port 0 ARGS...` and waits for its "listening" line.
     pub fn start(args: &[&str]) -> Binary {
+        Binary::start_with_env(args, &[])
+    }
+
+    /// Like [`Binary::start`], with extra environment variables (and
+    /// without the test's own `RUST_LOG`).
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Binary {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wshub"))
             .args(["--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("wshub starts");
@@ -316,6 +316,51 @@ impl Binary {
         let log = self.log.iter().collect();
         (status, log)
     }
+
+    /// Kills the process and returns the log lines not read yet.
+    pub fn kill_and_log(mut self) -> Vec<String> {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.log.iter().collect()
+    }
+}
+
+/// Connects to `path` on `addr` with extra request headers (`Origin`,
+/// `Authorization`, `Cookie`...). A handshake the server refuses comes back
+/// as `Err(status)`; any other failure panics.
+pub fn try_connect(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Result<Ws, u16> {
+    use tungstenite::client::IntoClientRequest;
+    use tungstenite::http::{HeaderName, HeaderValue};
+    let mut request = format!("ws://{addr}{path}")
+        .into_client_request()
+        .expect("valid URL");
+    for (name, value) in headers {
+        request.headers_mut().append(
+            HeaderName::from_bytes(name.as_bytes()).expect("valid header name"),
+            HeaderValue::from_str(value).expect("valid header value"),
+        );
+    }
+    match tungstenite::connect(request) {
+        Ok((ws, _)) => {
+            if let MaybeTlsStream::Plain(stream) = ws.get_ref() {
+                stream.set_read_timeout(Some(DEADLINE)).unwrap();
+            }
+            Ok(ws)
+        }
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(err) => panic!("handshake with {addr} failed: {err}"),
+    }
+}
+
+/// A complete WebSocket upgrade request head for `target`, with extra
+/// header lines (each ending in `\r\n`).
+pub fn upgrade_head(target: &str, extra_headers: &str) -> String {
+    format!(
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra_headers}\r\n"
+    )
 }
 
 impl Drop for Binary {
