@@ -43,7 +43,9 @@ pub mod http;
 mod hub;
 mod modes;
 mod outbox;
+mod routes;
 mod server;
+mod static_files;
 pub mod upgrade;
 
 pub use config::Config;

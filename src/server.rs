@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::connection::{self, Context};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
+use crate::static_files::StaticFiles;
 
 /// Stack size of a connection thread. Only the pages a thread touches
 /// count towards memory, so this is a ceiling, not a cost; it leaves room
@@ -66,6 +67,7 @@ impl Server {
         config
             .validate()
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+        let files = StaticFiles::new(&config)?;
         let listener = Arc::new(TcpListener::bind(config.addr())?);
         let local_addr = listener.local_addr()?;
         let (hub, hub_thread) = Hub::start(HubLimits {
@@ -75,10 +77,12 @@ impl Server {
         let stopping = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Connections::default());
         let ctx = Arc::new(Context {
+            files,
             config,
             hub: hub.clone(),
             handler,
             next_id: AtomicU64::new(1),
+            started: Instant::now(),
         });
         let accept_thread = {
             let (listener, stopping, connections) =

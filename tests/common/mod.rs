@@ -3,6 +3,9 @@
 //! hang into a failure.
 #![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
+pub mod browser;
+pub mod http;
+
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -92,7 +95,10 @@ pub fn recv_until_close(ws: &mut Ws) -> (Vec<Message>, Option<CloseFrame>) {
             Ok(Message::Close(frame)) => return (before, frame),
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => before.push(message),
             Ok(_) => {}
-            Err(err) => panic!("expected a close frame, got error {err} after {} messages", before.len()),
+            Err(err) => panic!(
+                "expected a close frame, got error {err} after {} messages",
+                before.len()
+            ),
         }
     }
 }
