@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::chat::Chat;
 use crate::handler::Handler;
 use crate::modes::{Broadcast, Echo, Mode, Recipients};
 
@@ -17,11 +18,12 @@ pub struct Config {
     pub bind: IpAddr,
     /// Port to listen on. Default 3000; 0 picks a free port (tests do).
     pub port: u16,
-    /// The built-in behaviour [`crate::Server::bind`] uses. Default broadcast.
+    /// The built-in behaviour [`crate::Server::bind`] uses. Default chat.
     pub mode: Mode,
     /// Text sent to each client on connect; `None` uses the mode's default
     /// (the tutorial's greeting in broadcast mode, nothing in echo mode),
-    /// an empty string sends nothing.
+    /// an empty string sends nothing. Chat mode always greets with its JSON
+    /// `welcome` instead.
     pub welcome: Option<String>,
     /// In broadcast mode, whether the sender receives its own messages.
     /// Default [`Recipients::Everyone`].
@@ -29,6 +31,10 @@ pub struct Config {
     /// Largest message or frame a client may send, in bytes; a larger one
     /// closes the connection with 1009. Default 1 MiB.
     pub max_message: usize,
+    /// In chat mode, the longest `text` a message may carry, in bytes; a
+    /// longer one gets a `too_long` error and the connection stays open.
+    /// Default 16 KiB (keep it below `max_message`, which closes instead).
+    pub max_text: usize,
     /// Bytes a client's backlog may hold behind the message being written;
     /// a client that falls further behind is closed with 1008 "slow
     /// consumer". Default 1 MiB: big enough for bursts, small enough that
@@ -53,6 +59,10 @@ pub struct Config {
     /// Largest HTTP request body, in bytes (`--max-body`); a larger one gets
     /// 413. Default 1 MiB, the same as `max_message`.
     pub max_body: usize,
+    /// Open connections (HTTP or WebSocket: each holds a thread) the server
+    /// serves at once; one more is answered `503` with `Retry-After` and
+    /// closed, without a thread of its own. Default 10,000.
+    pub max_clients: usize,
 }
 
 impl Default for Config {
@@ -64,6 +74,7 @@ impl Default for Config {
             welcome: None,
             recipients: Recipients::default(),
             max_message: 1 << 20,
+            max_text: Chat::DEFAULT_MAX_TEXT,
             max_queue: 1 << 20,
             ping_interval: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
@@ -71,6 +82,7 @@ impl Default for Config {
             ws_path: None,
             static_dir: None,
             max_body: 1 << 20,
+            max_clients: 10_000,
         }
     }
 }
@@ -95,6 +107,9 @@ impl Config {
                     .unwrap_or_else(|| Broadcast::DEFAULT_WELCOME.into()),
                 recipients: self.recipients,
             }),
+            Mode::Chat => Arc::new(Chat {
+                max_text: self.max_text,
+            }),
         }
     }
 
@@ -106,6 +121,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if self.max_message < 125 {
             return Err("max-message must be at least 125 bytes".into());
+        }
+        if self.max_text == 0 {
+            return Err("max-text must be at least 1 byte".into());
         }
         if self.max_queue == 0 {
             return Err("max-queue must be at least 1 byte".into());
@@ -132,6 +150,9 @@ impl Config {
             if !dir.is_dir() {
                 return Err(format!("static-dir {} is not a folder", dir.display()));
             }
+        }
+        if self.max_clients == 0 {
+            return Err("max-clients must be at least 1".into());
         }
         Ok(())
     }

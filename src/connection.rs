@@ -186,10 +186,16 @@ fn respond_and_close(stream: &TcpStream, response: &Response, head_only: bool) {
     linger(stream);
 }
 
-/// Sends FIN, then reads and discards what the peer still sends (for at
-/// most a second), so that closing does not reset the connection.
-fn linger(mut stream: &TcpStream) {
+/// Sends FIN, then reads and discards what the peer still sends, so that
+/// closing does not reset the connection.
+fn linger(stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
+    discard_until_closed(stream);
+}
+
+/// Reads and discards what the peer sends until it closes or falls quiet
+/// for 200 ms, for at most a second.
+fn discard_until_closed(mut stream: &TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut sink = [0u8; 4096];
@@ -264,9 +270,12 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
     if hub.event(Event::Join { id, stream, peer }).is_err() {
         return; // Shutting down.
     }
+    let member = Member { hub, id };
     info!("client {id} connected from {peer}");
     let client = Client::new(id, peer, hub.clone());
     ctx.handler.on_connect(&client);
+    // Only now do broadcasts reach it, so its welcome always comes first.
+    let _ = hub.event(Event::Open { id });
 
     let ending = loop {
         let result = ws.read();
@@ -302,13 +311,39 @@ fn websocket(stream: Arc<TcpStream>, peer: SocketAddr, early: Vec<u8>, ctx: &Con
     let reason = match ending {
         Ending::Closed(reason) => reason.to_string(),
         Ending::Failed(code, reason) => {
-            let _ = hub.send_bytes(id, frame::close(code, &reason));
+            // The hub sends the close frame, then FIN. Meanwhile discard
+            // what the client still sends (the rest of an oversize message,
+            // say): closing with bytes unread would reset the connection,
+            // and the reset could destroy the close frame before it is read.
+            let _ = hub.close(id, code, &reason);
+            discard_until_closed(&ws.get_ref().stream);
             format!("closed with {code} ({reason})")
         }
     };
-    let _ = hub.event(Event::Leave { id });
+    drop(member);
     info!("client {id} ({peer}) disconnected: {reason}");
     ctx.handler.on_disconnect(&client);
+}
+
+/// A client's membership of the hub: dropping it sends `Leave`, however
+/// the thread ends. If a handler panics, the unwinding thread still takes
+/// its client out of the hub (after a 1011 close frame), so the hub keeps
+/// no dead client and its socket is closed; other clients never notice.
+struct Member<'a> {
+    hub: &'a Hub,
+    id: ClientId,
+}
+
+impl Drop for Member<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            warn!("client {}: handler panicked; closing with 1011", self.id);
+            let _ = self
+                .hub
+                .send_bytes(self.id, frame::close(1011, "internal server error"));
+        }
+        let _ = self.hub.event(Event::Leave { id: self.id });
+    }
 }
 
 /// A read timed out: ping a client silent for one interval, give up on one

@@ -15,6 +15,10 @@
 //! vectored send. Consecutive broadcasts to everyone are merged into one
 //! buffer first, so a burst of small messages costs each client one
 //! reference-counted buffer and one system call.
+//!
+//! In chat mode the hub also keeps every client's name and rooms
+//! ([`Rooms`]), so that room messages, joins and renames happen in one
+//! order without a lock shared with connection threads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,6 +35,8 @@ use tungstenite::Message;
 
 use crate::frame;
 use crate::outbox::Outbox;
+use crate::protocol::{ChatError, Command};
+use crate::rooms::{Post, Rooms};
 
 /// How often the hub retries clients that have a backlog. With no backlog
 /// anywhere it sleeps until the next event and costs no CPU.
@@ -42,7 +48,11 @@ const MAX_BATCH: usize = 4096;
 const MAX_RUN: usize = 64 * 1024;
 
 /// A connection's id: unique for the life of the server, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// In JSON it is a plain number.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct ClientId(pub u64);
 
 impl fmt::Display for ClientId {
@@ -129,6 +139,9 @@ pub(crate) enum Event {
         stream: Arc<TcpStream>,
         peer: SocketAddr,
     },
+    /// The client's `on_connect` hook has run (its welcome is queued):
+    /// from now on it receives broadcasts too.
+    Open { id: ClientId },
     /// A client's connection thread is ending.
     Leave { id: ClientId },
     /// Encoded frame bytes for `target`; `counted` learns how many clients
@@ -142,6 +155,15 @@ pub(crate) enum Event {
     Close { id: ClientId, bytes: Bytes },
     /// Report the client list.
     Clients { reply: Sender<Vec<ClientInfo>> },
+    /// Chat mode: welcome a client and put it in the lobby.
+    ChatEnter { id: ClientId },
+    /// Chat mode: carry out a client's command; `done` learns how many
+    /// clients the message went to, or why it was refused.
+    Chat {
+        id: ClientId,
+        command: Command,
+        done: Sender<Result<usize, ChatError>>,
+    },
     /// Close every client with 1001 after what is queued, then stop.
     Shutdown {
         timeout: Duration,
@@ -263,6 +285,26 @@ impl Hub {
         Ok(clients)
     }
 
+    /// Chat mode: the hub sends `id` its `welcome` and puts it in the
+    /// lobby. Call it once, on connect, before any [`Hub::chat`].
+    pub(crate) fn chat_enter(&self, id: ClientId) -> Result<(), HubClosed> {
+        self.event(Event::ChatEnter { id })
+    }
+
+    /// Chat mode: carries out `command` for client `id` in the hub thread,
+    /// where rooms and names live, and waits for the outcome: how many
+    /// clients the message was written to or queued for, or why the command
+    /// was refused.
+    pub(crate) fn chat(
+        &self,
+        id: ClientId,
+        command: Command,
+    ) -> Result<Result<usize, ChatError>, HubClosed> {
+        let (done, outcome) = crossbeam_channel::bounded(1);
+        self.event(Event::Chat { id, command, done })?;
+        outcome.recv().map_err(|_| HubClosed)
+    }
+
     /// The number of clients connected now.
     pub fn client_count(&self) -> usize {
         *lock(&self.shared.count)
@@ -329,6 +371,9 @@ struct Entry {
     outbox: Outbox,
     /// A close frame is queued: nothing more may follow it.
     closing: bool,
+    /// Receives broadcasts: set once its `on_connect` hook has run, so that
+    /// a broadcast can never arrive before the welcome.
+    open: bool,
     /// End the TCP connection once the outbox is written (server-initiated close).
     hang_up_when_sent: bool,
     /// Already in the list of clients to write this turn.
@@ -354,12 +399,13 @@ struct Dispatcher {
     shared: Arc<Shared>,
     limits: HubLimits,
     clients: HashMap<ClientId, Entry>,
+    /// Chat mode's names and rooms (empty in other modes).
+    rooms: Rooms,
     /// Clients with something new to write this turn (unless `all_dirty`).
     dirty: Vec<ClientId>,
     all_dirty: bool,
     /// Consecutive broadcasts to everyone, merged into one buffer.
     run: BytesMut,
-    run_messages: u64,
     shutting_down: Option<ShuttingDown>,
 }
 
@@ -377,10 +423,10 @@ impl Dispatcher {
             shared,
             limits,
             clients: HashMap::new(),
+            rooms: Rooms::default(),
             dirty: Vec::new(),
             all_dirty: false,
             run: BytesMut::new(),
-            run_messages: 0,
             shutting_down: None,
         }
     }
@@ -430,9 +476,12 @@ impl Dispatcher {
                     self.push_run();
                 }
                 self.run.extend_from_slice(&bytes);
-                self.run_messages += 1;
-                let recipients = self.clients.values().filter(|c| !c.closing).count();
-                self.count_out(bytes.len(), recipients, recipients);
+                let recipients = self
+                    .clients
+                    .values()
+                    .filter(|c| c.open && !c.closing)
+                    .count();
+                self.count_out(bytes.len(), recipients, self.clients.len());
                 if let Some(counted) = counted {
                     let _ = counted.send(recipients);
                 }
@@ -451,6 +500,12 @@ impl Dispatcher {
             Event::Join { id, stream, peer } => {
                 self.push_run();
                 self.join(id, stream, peer);
+            }
+            Event::Open { id } => {
+                self.push_run();
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.open = true;
+                }
             }
             Event::Leave { id } => {
                 self.push_run();
@@ -475,6 +530,17 @@ impl Dispatcher {
                     })
                     .collect();
                 let _ = reply.send(list);
+            }
+            Event::ChatEnter { id } => {
+                // Not if it was dropped before its handler got this far.
+                if self.clients.contains_key(&id) {
+                    let clients = self.clients.len();
+                    self.with_rooms(|rooms, post| rooms.enter(id, clients, post));
+                }
+            }
+            Event::Chat { id, command, done } => {
+                let outcome = self.with_rooms(|rooms, post| rooms.command(id, command, post));
+                let _ = done.send(outcome);
             }
             Event::Shutdown { timeout, done } => {
                 self.push_run();
@@ -501,6 +567,7 @@ impl Dispatcher {
             outbox: Outbox::default(),
             closing: false,
             hang_up_when_sent: false,
+            open: false,
             dirty: false,
         };
         if self.shutting_down.is_some() {
@@ -524,6 +591,7 @@ impl Dispatcher {
                 shutdown.summary.count(&client);
             }
             self.publish_count();
+            self.with_rooms(|rooms, post| rooms.exit(id, post));
         }
     }
 
@@ -533,12 +601,7 @@ impl Dispatcher {
         let data = !frame::is_control(&bytes);
         match target {
             Target::One(id) => {
-                if let Some(client) = self.clients.get_mut(&id) {
-                    if client.queue(bytes.clone()) {
-                        recipients = 1;
-                        mark_dirty(&mut self.dirty, id, client);
-                    }
-                }
+                recipients = usize::from(queue_for(&mut self.clients, &mut self.dirty, id, &bytes));
             }
             Target::All | Target::AllExcept(_) => {
                 let except = match target {
@@ -546,7 +609,7 @@ impl Dispatcher {
                     _ => None,
                 };
                 for (&id, client) in &mut self.clients {
-                    if Some(id) != except && client.queue(bytes.clone()) {
+                    if client.open && Some(id) != except && client.queue(bytes.clone()) {
                         recipients += 1;
                         mark_dirty(&mut self.dirty, id, client);
                     }
@@ -567,14 +630,31 @@ impl Dispatcher {
         debug!("broadcast {len} bytes to {recipients} of {of} clients");
     }
 
+    /// Runs a [`Rooms`] operation with `post`, which queues bytes for one
+    /// client (saying whether it took them), and counts what was queued.
+    fn with_rooms<R>(&mut self, op: impl FnOnce(&mut Rooms, &mut Post<'_>) -> R) -> R {
+        self.push_run(); // Earlier broadcasts go first.
+        let (clients, dirty) = (&mut self.clients, &mut self.dirty);
+        let mut queued = 0;
+        let mut post = |id, bytes: &Bytes| {
+            let took = queue_for(clients, dirty, id, bytes);
+            queued += u64::from(took);
+            took
+        };
+        let result = op(&mut self.rooms, &mut post);
+        self.shared
+            .messages_out
+            .fetch_add(queued, Ordering::Relaxed);
+        result
+    }
+
     /// Hands the merged run of broadcasts to every open client.
     fn push_run(&mut self) {
         if self.run.is_empty() {
             return;
         }
         let run = self.run.split().freeze();
-        self.run_messages = 0;
-        for client in self.clients.values_mut() {
+        for client in self.clients.values_mut().filter(|c| c.open) {
             client.queue(run.clone());
         }
         self.all_dirty = true;
@@ -641,6 +721,7 @@ impl Dispatcher {
         let _ = client.outbox.write_to(&client.stream);
         let _ = client.stream.shutdown(Shutdown::Both);
         self.publish_count();
+        self.with_rooms(|rooms, post| rooms.exit(id, post));
     }
 
     /// Forgets a client whose socket failed, waking its reader.
@@ -648,6 +729,7 @@ impl Dispatcher {
         if let Some(client) = self.clients.remove(&id) {
             let _ = client.stream.shutdown(Shutdown::Both);
             self.publish_count();
+            self.with_rooms(|rooms, post| rooms.exit(id, post));
         }
     }
 
@@ -679,6 +761,23 @@ impl Dispatcher {
         *lock(&self.shared.count) = self.clients.len();
         self.shared.count_changed.notify_all();
     }
+}
+
+/// Queues `bytes` for client `id`; false if it is gone or closing.
+fn queue_for(
+    clients: &mut HashMap<ClientId, Entry>,
+    dirty: &mut Vec<ClientId>,
+    id: ClientId,
+    bytes: &Bytes,
+) -> bool {
+    let Some(client) = clients.get_mut(&id) else {
+        return false;
+    };
+    let took = client.queue(bytes.clone());
+    if took {
+        mark_dirty(dirty, id, client);
+    }
+    took
 }
 
 fn mark_dirty(dirty: &mut Vec<ClientId>, id: ClientId, client: &mut Entry) {

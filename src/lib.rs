@@ -19,7 +19,8 @@
 //!
 //! Start a server with [`Server::bind`] (a built-in [`Mode`]) or
 //! [`Server::start`] (your own [`Handler`]); reach its clients from any
-//! thread through the [`Hub`].
+//! thread through the [`Hub`]. The default mode, [`Chat`], speaks the JSON
+//! protocol of [`protocol`]: names, rooms, direct messages, acks.
 //!
 //! ```
 //! use wshub::{Config, Message, Mode, Server, Target};
@@ -35,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod chat;
 mod config;
 mod connection;
 mod frame;
@@ -43,11 +45,15 @@ pub mod http;
 mod hub;
 mod modes;
 mod outbox;
+pub mod protocol;
+mod rooms;
 mod routes;
 mod server;
 mod static_files;
+mod turn_away;
 pub mod upgrade;
 
+pub use chat::Chat;
 pub use config::Config;
 pub use handler::{Client, Handler};
 pub use hub::{ClientId, ClientInfo, Hub, HubClosed, ShutdownSummary, Stats, Target};

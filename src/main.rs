@@ -23,19 +23,24 @@ struct Args {
     #[arg(long, default_value_t = 3000)]
     port: u16,
     /// What the server does with each message.
-    #[arg(long, value_enum, default_value_t = ModeArg::Broadcast)]
+    #[arg(long, value_enum, default_value_t = ModeArg::Chat)]
     mode: ModeArg,
     /// In broadcast mode, leave the sender out of its own broadcasts.
     #[arg(long)]
     exclude_sender: bool,
     /// Text sent to each client on connect ('' sends nothing). Default:
-    /// "connected to WebSocket server" in broadcast mode, nothing in echo mode.
+    /// "connected to WebSocket server" in broadcast mode, nothing in echo mode
+    /// (chat mode always sends its JSON welcome).
     #[arg(long)]
     welcome: Option<String>,
     /// Largest message or frame a client may send, in bytes (larger closes
     /// with 1009).
     #[arg(long, default_value_t = 1 << 20)]
     max_message: usize,
+    /// In chat mode, the longest message text, in bytes (longer gets a
+    /// too_long error; the connection stays open).
+    #[arg(long, default_value_t = wshub::Chat::DEFAULT_MAX_TEXT)]
+    max_text: usize,
     /// Bytes a client may fall behind before it is closed with 1008 "slow
     /// consumer".
     #[arg(long, default_value_t = 1 << 20)]
@@ -56,6 +61,10 @@ struct Args {
     /// Largest HTTP request body, in bytes (larger gets 413).
     #[arg(long, default_value_t = 1 << 20)]
     max_body: usize,
+    /// Open connections (HTTP or WebSocket) served at once; one more gets
+    /// 503 with Retry-After.
+    #[arg(long, default_value_t = 10_000)]
+    max_clients: usize,
     /// Log level: error, warn, info, debug or trace. Default: RUST_LOG, else info.
     #[arg(long)]
     log_level: Option<log::LevelFilter>,
@@ -68,6 +77,8 @@ enum ModeArg {
     Echo,
     /// Every message to every client.
     Broadcast,
+    /// The JSON chat protocol: names, rooms, direct messages, acks.
+    Chat,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +96,7 @@ fn main() -> ExitCode {
         mode: match args.mode {
             ModeArg::Echo => Mode::Echo,
             ModeArg::Broadcast => Mode::Broadcast,
+            ModeArg::Chat => Mode::Chat,
         },
         welcome: args.welcome,
         recipients: if args.exclude_sender {
@@ -93,12 +105,14 @@ fn main() -> ExitCode {
             Recipients::Everyone
         },
         max_message: args.max_message,
+        max_text: args.max_text,
         max_queue: args.max_queue,
         ping_interval: Duration::from_secs(args.ping_interval),
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         ws_path: args.ws_path,
         static_dir: args.static_dir,
         max_body: args.max_body,
+        max_clients: args.max_clients,
         ..Config::default()
     };
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {

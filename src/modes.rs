@@ -1,4 +1,5 @@
-//! The built-in modes, each a [`Handler`]: `echo` and `broadcast`.
+//! The built-in modes, each a [`Handler`]: `echo` and `broadcast` here,
+//! `chat` in [`crate::chat`].
 
 use log::debug;
 use tungstenite::Message;
@@ -12,8 +13,10 @@ pub enum Mode {
     /// Every message goes back to its sender: the Autobahn conformance target.
     Echo,
     /// Every message goes to every open client, as in the tutorials.
-    #[default]
     Broadcast,
+    /// The JSON chat protocol: names, rooms, direct messages, acks.
+    #[default]
+    Chat,
 }
 
 /// Who receives a broadcast.

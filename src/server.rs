@@ -20,6 +20,7 @@ use crate::connection::{self, Context};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
 use crate::static_files::StaticFiles;
+use crate::turn_away::TurnAway;
 
 /// Stack size of a connection thread. Only the pages a thread touches
 /// count towards memory, so this is a ceiling, not a cost; it leaves room
@@ -84,12 +85,16 @@ impl Server {
             next_id: AtomicU64::new(1),
             started: Instant::now(),
         });
+        let turn_away = TurnAway::start(ctx.config.max_clients)?;
         let accept_thread = {
             let (listener, stopping, connections) =
                 (listener.clone(), stopping.clone(), connections.clone());
             std::thread::Builder::new()
                 .name("wshub-accept".into())
-                .spawn(move || accept_loop(&listener, &stopping, &connections, &ctx))?
+                .spawn(move || {
+                    accept_loop(&listener, &stopping, &connections, &ctx, &turn_away);
+                    turn_away.finish();
+                })?
         };
         Ok(Server {
             local_addr,
@@ -117,6 +122,26 @@ impl Server {
     /// The number of WebSocket clients connected now.
     pub fn client_count(&self) -> usize {
         self.hub.client_count()
+    }
+
+    /// The number of open connections (HTTP or WebSocket, handshakes in
+    /// progress included): the figure `--max-clients` caps.
+    pub fn connection_count(&self) -> usize {
+        self.connections.lock().len()
+    }
+
+    /// Waits until `pred(open connections)` holds or `timeout` passes;
+    /// returns whether it held. A connection counts until its thread has
+    /// ended, so once this sees a count below the cap, the next connection
+    /// is served.
+    pub fn wait_for_connections(&self, timeout: Duration, pred: impl Fn(usize) -> bool) -> bool {
+        let open = self.connections.lock();
+        let (open, _) = self
+            .connections
+            .changed
+            .wait_timeout_while(open, timeout, |open| !pred(open.len()))
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pred(open.len())
     }
 
     /// Stops accepting, closes every client with 1001 "going away" after
@@ -172,6 +197,7 @@ impl Connections {
     fn add(&self, stream: Arc<TcpStream>) -> u64 {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(key, stream);
+        self.changed.notify_all();
         key
     }
 
@@ -221,9 +247,10 @@ fn accept_loop(
     stopping: &AtomicBool,
     connections: &Arc<Connections>,
     ctx: &Arc<Context>,
+    turn_away: &TurnAway,
 ) {
     info!(
-        "wshub listening on ws://{} in {:?} mode (max-message {} B, max-queue {} B)",
+        "wshub listening on ws://{} in {:?} mode (max-message {} B, max-queue {} B, max-clients {})",
         listener
             .local_addr()
             .map(|a| a.to_string())
@@ -231,6 +258,7 @@ fn accept_loop(
         ctx.config.mode,
         ctx.config.max_message,
         ctx.config.max_queue,
+        ctx.config.max_clients,
     );
     loop {
         let accepted = listener.accept();
@@ -247,6 +275,13 @@ fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
+        // Only this thread adds connections, so the count cannot grow
+        // between this check and the `add` below.
+        let open = connections.lock().len();
+        if open >= ctx.config.max_clients {
+            turn_away.reject(stream, peer, open);
+            continue;
+        }
         let stream = Arc::new(stream);
         let key = connections.add(stream.clone());
         let (connections_for_thread, ctx) = (connections.clone(), ctx.clone());

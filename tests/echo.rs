@@ -10,7 +10,10 @@ use tungstenite::Message;
 use wshub::Mode;
 
 fn echo_server() -> wshub::Server {
-    start(wshub::Config { mode: Mode::Echo, ..config() })
+    start(wshub::Config {
+        mode: Mode::Echo,
+        ..config()
+    })
 }
 
 #[test]
@@ -44,10 +47,18 @@ fn a_fragmented_message_comes_back_as_one() {
     let mut ws = connect(server.local_addr());
     let parts = ["frag", "men", "ted"];
     for (i, part) in parts.iter().enumerate() {
-        let opcode = if i == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+        let opcode = if i == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
         let last = i == parts.len() - 1;
-        ws.write(Message::Frame(Frame::message(part.as_bytes().to_vec(), opcode, last)))
-            .unwrap();
+        ws.write(Message::Frame(Frame::message(
+            part.as_bytes().to_vec(),
+            opcode,
+            last,
+        )))
+        .unwrap();
     }
     ws.flush().unwrap();
     assert_eq!(recv(&mut ws), Message::text("fragmented"));
@@ -57,7 +68,11 @@ fn a_fragmented_message_comes_back_as_one() {
 #[test]
 fn echo_mode_sends_no_welcome_by_default() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(wshub::Config { mode: Mode::Echo, port: 0, ..wshub::Config::default() });
+    let server = start(wshub::Config {
+        mode: Mode::Echo,
+        port: 0,
+        ..wshub::Config::default()
+    });
     let mut ws = connect(server.local_addr());
     ws.send(Message::text("first")).unwrap();
     // The first thing to arrive is the echo, not a greeting.

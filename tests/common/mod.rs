@@ -13,7 +13,7 @@ use crossbeam_channel::Sender;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
-use wshub::{Config, Handler, Server};
+use wshub::{Config, Handler, Mode, Server};
 
 /// How long any single wait in a test may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -21,12 +21,22 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// A WebSocket client connection.
 pub type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
-/// A config for tests: port 0 on loopback, no welcome message.
+/// A config for tests: port 0 on loopback, broadcast mode (chosen
+/// explicitly: the default mode is chat), no welcome message.
 pub fn config() -> Config {
     Config {
         port: 0,
+        mode: Mode::Broadcast,
         welcome: Some(String::new()),
         ..Config::default()
+    }
+}
+
+/// A config for chat-mode tests: port 0 on loopback.
+pub fn chat_config() -> Config {
+    Config {
+        mode: Mode::Chat,
+        ..config()
     }
 }
 
@@ -123,5 +133,199 @@ pub fn watchdog(limit: Duration) -> Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         self.0.take(); // Disconnects the channel: the watchdog thread ends.
+    }
+}
+
+/// The next text message, parsed as JSON.
+pub fn recv_json(ws: &mut Ws) -> serde_json::Value {
+    let text = recv_text(ws);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Sends `value` as one text message.
+pub fn send_json(ws: &mut Ws, value: serde_json::Value) {
+    ws.send(Message::text(value.to_string())).expect("send");
+}
+
+/// Chat mode: connects, reads the `welcome` and the client's own `joined`
+/// presence in the lobby, and returns the client with its id. Once this
+/// returns, the client is in the lobby.
+pub fn chat_connect(addr: SocketAddr) -> (Ws, u64) {
+    let mut ws = connect(addr);
+    let welcome = recv_json(&mut ws);
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    let id = welcome["id"].as_u64().expect("welcome has an id");
+    let joined = recv_json(&mut ws);
+    assert_eq!(
+        joined,
+        serde_json::json!({"type": "presence", "event": "joined", "id": id, "name": null, "room": "lobby"})
+    );
+    (ws, id)
+}
+
+/// Chat mode: sends `request` with the ack token `ack` and reads messages
+/// until the answer to it (an `ack` or an `error` carrying the token);
+/// returns the answer and what arrived before it.
+pub fn chat_request(
+    ws: &mut Ws,
+    mut request: serde_json::Value,
+    ack: &str,
+) -> (serde_json::Value, Vec<serde_json::Value>) {
+    request["ack"] = ack.into();
+    send_json(ws, request);
+    let mut before = Vec::new();
+    loop {
+        let message = recv_json(ws);
+        let answers = matches!(message["type"].as_str(), Some("ack" | "error"));
+        if answers && message["ack"] == ack {
+            return (message, before);
+        }
+        before.push(message);
+    }
+}
+
+/// A WebSocket upgrade request for `addr`, as raw bytes.
+pub fn upgrade_request(addr: SocketAddr) -> String {
+    format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// A raw TCP connection that completes the WebSocket handshake and then
+/// does only what the test makes it do: no pongs, no close replies. Reads
+/// have [`DEADLINE`].
+pub fn raw_handshake(addr: SocketAddr) -> TcpStream {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("raw client connects");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(upgrade_request(addr).as_bytes()).unwrap();
+    // Byte by byte up to the blank line, so no frame after it is consumed.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream
+            .read_exact(&mut byte)
+            .expect("the 101 answer arrives");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}
+
+/// Sends `request` on a new connection and returns everything the server
+/// sends until it closes (reads have [`DEADLINE`]).
+pub fn http_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("raw client connects");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream.write_all(request).expect("request sent");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("the whole response, then EOF (not a reset)");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// The real `wshub` binary, started with `--port 0`; its stdout (the log)
+/// is read line by line on a thread of its own. Dropping it kills the
+/// process if it is still running.
+pub struct Binary {
+    child: Option<std::process::Child>,
+    /// The address the binary logged that it listens on.
+    pub addr: SocketAddr,
+    log: crossbeam_channel::Receiver<String>,
+}
+
+impl Binary {
+    /// Starts `wshub --port 0 ARGS...` and waits for its "listening" line.
+    pub fn start(args: &[&str]) -> Binary {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wshub"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("wshub starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, log) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut binary = Binary {
+            child: Some(child),
+            addr: "0.0.0.0:0".parse().unwrap(),
+            log,
+        };
+        let line = binary.wait_for_log("wshub listening on ws://");
+        let after = line.split("ws://").nth(1).unwrap();
+        binary.addr = after.split_whitespace().next().unwrap().parse().unwrap();
+        binary
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("still running").id()
+    }
+
+    /// Waits (at most [`DEADLINE`]) for a log line containing `text`.
+    pub fn wait_for_log(&self, text: &str) -> String {
+        loop {
+            let line = self
+                .log
+                .recv_timeout(DEADLINE)
+                .unwrap_or_else(|_| panic!("wshub never logged {text:?}"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    /// Sends a real signal (`TERM`, `INT`, ...) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits (at most [`DEADLINE`]) for the process to exit; returns its
+    /// status and the log lines it wrote that were not read yet.
+    pub fn wait_exit(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let pid = self.pid();
+        let mut child = self.child.take().expect("still running");
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let Ok(status) = rx.recv_timeout(DEADLINE) else {
+            let _ = std::process::Command::new("kill")
+                .args(["-s", "KILL", &pid.to_string()])
+                .status();
+            panic!("wshub did not exit in time");
+        };
+        let status = status.expect("wait works");
+        // The process is gone: its stdout is closed, so this ends.
+        let log = self.log.iter().collect();
+        (status, log)
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

@@ -1,0 +1,38 @@
+//! Tutorial step 2: a broadcast server. Every message a client sends goes
+//! to every connected client; with `--others`, to everyone but the sender.
+//!
+//! Run it with `cargo run --example broadcast` (or `-- --others`), open two
+//! terminals with `npx wscat -c ws://127.0.0.1:3000`, and type in one.
+
+use wshub::{Client, Config, Message, Server, Target};
+
+/// Starts the broadcast server (the tests call this with port 0).
+pub fn start(config: Config, others_only: bool) -> std::io::Result<Server> {
+    // Node loops over `wss.clients` and sends to each open one, skipping the
+    // sender for "everyone else". Here the hub does the loop: we only say
+    // who should get the message.
+    Server::start(config, move |client: &Client, message: Message| {
+        let target = if others_only {
+            Target::AllExcept(client.id())
+        } else {
+            Target::All
+        };
+        let _ = client.hub().send(target, message);
+    })
+}
+
+fn main() -> std::io::Result<()> {
+    simple_logger::SimpleLogger::new()
+        .with_level(log::LevelFilter::Info)
+        .init()
+        .ok();
+    let others_only = std::env::args().any(|arg| arg == "--others");
+    let server = start(Config::default(), others_only)?;
+    println!(
+        "broadcast server on ws://{}  (Ctrl-C to stop)",
+        server.local_addr()
+    );
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,49 @@
+//! Tutorial step 5: a chat server that speaks JSON. Each client gets an id
+//! in its `welcome`, can pick a name, join rooms, write to a room or to one
+//! client, and ask for an `ack`; bad JSON gets an `error` reply, never a
+//! disconnect. The README's "Chat protocol" section lists every message.
+//! Lines you type into this server's terminal reach every client as
+//! messages from the server.
+//!
+//! Run it with `cargo run --example chat`, then in two more terminals
+//! `cargo run --example client -- --json` and type.
+
+use std::io::BufRead;
+
+use wshub::{Chat, Config, Handler, Hub, Server, Target};
+
+/// Starts the chat server (the tests call this with port 0).
+pub fn start(config: Config) -> std::io::Result<Server> {
+    // Node would `JSON.parse` each message in `ws.on('message')`, keep a
+    // map of rooms, and answer `{type: 'error'}` when parsing fails. The
+    // built-in `Chat` handler does all of that: it parses on the client's
+    // own thread, and the hub thread keeps the rooms and names, so no lock
+    // is needed anywhere.
+    Server::start(config, Chat::default())
+}
+
+/// Sends each line of `input` to every client as a message from the server.
+pub fn announce_lines(hub: &Hub, input: impl BufRead) {
+    for line in input.lines().map_while(Result::ok) {
+        // `announce` wraps the text the chat way,
+        // {"type":"message","from":null,...}, as `POST /broadcast` does.
+        let _ = Chat::default().announce(hub, Target::All, &line);
+    }
+}
+
+fn main() -> std::io::Result<()> {
+    simple_logger::SimpleLogger::new()
+        .with_level(log::LevelFilter::Info)
+        .init()
+        .ok();
+    let server = start(Config::default())?;
+    println!(
+        "chat server on ws://{}: type a line to announce it (Ctrl-C to stop)",
+        server.local_addr()
+    );
+    announce_lines(&server.hub(), std::io::stdin().lock());
+    // Stdin has closed (the server runs in the background): keep serving.
+    loop {
+        std::thread::park();
+    }
+}
