@@ -38,7 +38,7 @@ fn the_page_sends_and_shows_messages() {
 
     // Typed in the page: raw text reaches the other client, and the page
     // shows its own message as the server broadcasts it back.
-    type_and_send(&tab, "hello from chromium");
+    type_and_send(&tab, "hello from chromium", SendWith::Enter);
     assert_eq!(recv_text(&mut ws), "hello from chromium");
     wait_for_log(&tab, "hello from chromium");
     assert_eq!(

@@ -48,7 +48,7 @@ fn the_page_reconnects_after_a_restart() {
     // The new connection works both ways.
     let mut ws = connect(addr);
     assert!(second.hub().wait_for_count(DEADLINE, |n| n == 2));
-    type_and_send(&tab, "back again");
+    type_and_send(&tab, "back again", SendWith::Click);
     assert_eq!(recv_text(&mut ws), "back again");
     wait_for_log(&tab, "back again");
 

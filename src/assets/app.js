@@ -80,6 +80,7 @@
     ws.onopen = () => {
       delay = FIRST_DELAY;
       setStatus("open", "open");
+      addLine(Date.now(), null, `connected to ${url}`, "info");
       showError("");
       send.disabled = false;
     };
@@ -156,7 +157,7 @@
         showMe();
         const rooms = Array.isArray(m.rooms) ? m.rooms.join(", ") : "";
         addLine(Date.now(), null,
-          `connected as #${m.id} in ${rooms || "no room"}; ${m.clients} online`, "info");
+          `welcome: you are #${m.id} in ${rooms || "no room"}; ${m.clients} online`, "info");
         break;
       }
       case "message": {
@@ -169,12 +170,15 @@
         addLine(m.ts, `${label(m.from, m.name)} → you`, m.text, "direct");
         break;
       case "presence": {
-        if (m.id === myId && m.event === "renamed") {
+        const self = m.id === myId;
+        if (self && m.event === "renamed") {
           myName = m.name;
           showMe();
         }
-        const what = m.event === "renamed" ? `is now called ${m.name}` : `${m.event} ${m.room || ""}`;
-        addLine(Date.now(), null, `${label(m.id, m.event === "renamed" ? null : m.name)} ${what}`, "presence");
+        const who = self ? "you" : label(m.id, m.event === "renamed" ? null : m.name);
+        const what = m.event !== "renamed" ? `${m.event} ${m.room}`
+          : self ? `are now called ${m.name}` : `is now called ${m.name}`;
+        addLine(Date.now(), null, `${who} ${what}`, "presence");
         break;
       }
       case "error":

@@ -127,15 +127,36 @@ pub fn log_lines(tab: &Tab) -> Vec<String> {
     serde_json::from_str(value.as_str().unwrap_or("[]")).unwrap_or_default()
 }
 
-/// Types `text` into `#input` like a user and presses Enter.
-pub fn type_and_send(tab: &Tab, text: &str) {
+/// How a message is sent from the page.
+#[derive(Debug, Clone, Copy)]
+pub enum SendWith {
+    /// The Enter key in `#input`.
+    Enter,
+    /// A click on the `#send` button.
+    Click,
+}
+
+/// Enters `text` into `#input` as real input events (as an input method
+/// does: one event for the text, which keeps a loaded machine from
+/// spending seconds on per-key round trips), then sends it.
+pub fn type_and_send(tab: &Tab, text: &str, with: SendWith) {
     tab.activate().expect("the tab comes to the front");
     tab.find_element("#input")
         .expect("#input")
         .click()
         .expect("focus #input");
-    tab.type_str(text).expect("typing");
-    tab.press_key("Enter").expect("Enter");
+    tab.send_character(text).expect("text input");
+    match with {
+        SendWith::Enter => {
+            tab.press_key("Enter").expect("Enter");
+        }
+        SendWith::Click => {
+            tab.find_element("#send")
+                .expect("#send")
+                .click()
+                .expect("click #send");
+        }
+    }
 }
 
 /// Saves a PNG screenshot of the page as `target/tmp/NAME.png` and returns
