@@ -273,6 +273,10 @@ impl Request {
 /// transfer coding) from `buf` and then `stream`, by `deadline`. Bytes
 /// after the body (a pipelined request) stay in `buf`.
 ///
+/// A client that sent `Expect: 100-continue` (curl does for bodies over
+/// 1 KiB) waits for `100 Continue` before it sends the body: it gets that
+/// once the body's announced size is known to be acceptable.
+///
 /// # Errors
 ///
 /// See [`BodyError`]; a body over `limit` bytes is refused before it is
@@ -284,20 +288,28 @@ pub fn read_body(
     limit: usize,
     deadline: Instant,
 ) -> Result<Vec<u8>, BodyError> {
-    match request.framing()? {
-        Framing::Empty => Ok(Vec::new()),
-        Framing::Length(len) => {
-            let len = usize::try_from(len)
+    let len = match request.framing()? {
+        Framing::Empty => return Ok(Vec::new()),
+        Framing::Length(len) => Some(
+            usize::try_from(len)
                 .ok()
                 .filter(|&len| len <= limit)
-                .ok_or(BodyError::TooLarge)?;
-            while buf.len() < len {
-                fill(stream, buf, len - buf.len(), deadline)?;
-            }
-            Ok(buf.drain(..len).collect())
-        }
-        Framing::Chunked => read_chunked(stream, buf, limit, deadline),
+                .ok_or(BodyError::TooLarge)?,
+        ),
+        Framing::Chunked => None,
+    };
+    if request.version >= 1 && request.header_has_token("Expect", "100-continue") {
+        (&*stream)
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .map_err(BodyError::Io)?;
     }
+    let Some(len) = len else {
+        return read_chunked(stream, buf, limit, deadline);
+    };
+    while buf.len() < len {
+        fill(stream, buf, len - buf.len(), deadline)?;
+    }
+    Ok(buf.drain(..len).collect())
 }
 
 /// Decodes a `chunked` body: hex size lines (extensions ignored), chunk

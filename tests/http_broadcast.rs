@@ -1,12 +1,13 @@
 //! A message sent over HTTP reaches every one of N WebSocket clients, in
 //! the order the requests were answered, and goes out through the
-//! handler's `announce`, so a mode can wrap it in its own format.
+//! handler's `announce`, so a mode wraps it in its own format (chat mode:
+//! a `message` with `"from": null`).
 
 mod common;
 
 use common::http::*;
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use wshub::{Client, Config, Handler, Hub, HubClosed, Message, Mode, Target};
 
 const CLIENTS: usize = 50;
@@ -85,4 +86,38 @@ fn http_messages_go_through_the_handlers_announce() {
     }
     assert_eq!(got_direct, 1);
     server.shutdown();
+}
+
+#[test]
+fn in_chat_mode_http_messages_arrive_as_server_messages() {
+    let _watchdog = watchdog(DEADLINE * 2);
+    let server = start(chat_config());
+    let addr = server.local_addr();
+    let mut clients = connect_many(&server, 2);
+    for ws in &mut clients {
+        assert_eq!(chat_json(ws)["type"], "welcome");
+    }
+    assert_eq!(
+        post_text(addr, "/broadcast", "from HTTP").json()["recipients"],
+        2
+    );
+    for ws in &mut clients {
+        // Presence events of the other client may come first.
+        let message = loop {
+            let message = chat_json(ws);
+            if message["type"] != "presence" {
+                break message;
+            }
+        };
+        assert_eq!(message["type"], "message");
+        assert_eq!(message["from"], Value::Null);
+        assert_eq!(message["room"], Value::Null);
+        assert_eq!(message["text"], "from HTTP");
+        assert!(message["ts"].is_u64());
+    }
+    server.shutdown();
+}
+
+fn chat_json(ws: &mut Ws) -> Value {
+    serde_json::from_str(&recv_text(ws)).expect("chat mode sends JSON")
 }

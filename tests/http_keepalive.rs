@@ -1,5 +1,6 @@
 //! One connection carries many requests: HTTP/1.1 keeps it alive (bodies
-//! by Content-Length or chunks, HEAD, errors such as 404 in between),
+//! by Content-Length or chunks, `Expect: 100-continue` answered before the
+//! body is sent, HEAD, errors such as 404 in between),
 //! pipelined requests are answered in order, `Connection: close` and
 //! HTTP/1.0 end it, and a WebSocket upgrade may follow plain requests,
 //! with frames sent right behind the upgrade head not lost.
@@ -119,5 +120,27 @@ fn an_upgrade_after_plain_requests_keeps_the_frames_sent_behind_it() {
     );
     let mut ws = WebSocket::from_raw_socket(conn.stream, Role::Client, None);
     assert_eq!(ws.read().unwrap(), Message::text("hi"));
+    server.shutdown();
+}
+
+#[test]
+fn a_client_that_expects_100_continue_gets_it_before_sending_the_body() {
+    let _watchdog = watchdog(DEADLINE * 2);
+    let server = start(Config {
+        max_body: 100,
+        ..config()
+    });
+    let mut conn = HttpConn::open(server.local_addr());
+    for _ in 0..2 {
+        conn.send(b"POST /broadcast HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+        let mut interim = [0u8; 25];
+        std::io::Read::read_exact(&mut conn.stream, &mut interim).unwrap();
+        assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        conn.send(b"hello");
+        assert_eq!(conn.read_response(false).json()["message"], "hello");
+    }
+    // Too large: the final answer comes at once, with no 100 before it.
+    conn.send(b"POST /broadcast HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n");
+    conn.read_response(false).assert_error(413);
     server.shutdown();
 }
