@@ -260,6 +260,18 @@ fn accept_loop(
         ctx.config.max_queue,
         ctx.config.max_clients,
     );
+    info!(
+        "{} and the HTTP API on http://{}/ (WebSocket upgrades on {})",
+        match &ctx.config.static_dir {
+            Some(dir) => format!("files of {}", dir.display()),
+            None => "the browser page".into(),
+        },
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        ctx.config.ws_path.as_deref().unwrap_or("any path"),
+    );
     loop {
         let accepted = listener.accept();
         if stopping.load(Ordering::SeqCst) {
