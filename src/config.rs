@@ -1,6 +1,7 @@
 //! Server settings, with the defaults a newcomer and a LAN both want.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +48,18 @@ pub struct Config {
     /// what is queued and their close frame. Default 5 s.
     pub shutdown_timeout: Duration,
     /// A request head must arrive within this time (else 408). Default 10 s.
+    /// A request body gets as long again after its head, and an idle
+    /// keep-alive connection is closed after this long.
     pub head_timeout: Duration,
+    /// The one path that accepts WebSocket upgrades (`--ws-path`), such as
+    /// `/ws`; `None` (the default) upgrades on any path, as `ws` does.
+    pub ws_path: Option<String>,
+    /// A folder served instead of the built-in browser page
+    /// (`--static-dir`); its `index.html` answers `/`. Default `None`.
+    pub static_dir: Option<PathBuf>,
+    /// Largest HTTP request body, in bytes (`--max-body`); a larger one gets
+    /// 413. Default 1 MiB, the same as `max_message`.
+    pub max_body: usize,
     /// Open connections (HTTP or WebSocket: each holds a thread) the server
     /// serves at once; one more is answered `503` with `Retry-After` and
     /// closed, without a thread of its own. Default 10,000.
@@ -71,6 +83,9 @@ impl Default for Config {
             ping_interval: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
             head_timeout: Duration::from_secs(10),
+            ws_path: None,
+            static_dir: None,
+            max_body: 1 << 20,
             max_clients: 10_000,
             auth: Auth::default(),
         }
@@ -123,6 +138,23 @@ impl Config {
         }
         if self.head_timeout.is_zero() {
             return Err("head-timeout must be above zero".into());
+        }
+        if let Some(path) = &self.ws_path {
+            // The path is written into the built-in page's HTML, so it
+            // must not need escaping there.
+            let plain = path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-._~!$()*+,;=:@%".contains(&b));
+            if !path.starts_with('/') || !plain {
+                return Err(
+                    "ws-path must start with / and hold only URL path characters (no query)".into(),
+                );
+            }
+        }
+        if let Some(dir) = &self.static_dir {
+            if !dir.is_dir() {
+                return Err(format!("static-dir {} is not a folder", dir.display()));
+            }
         }
         if self.max_clients == 0 {
             return Err("max-clients must be at least 1".into());

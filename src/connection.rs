@@ -1,5 +1,6 @@
-//! One connection's thread: read the request head, answer it or upgrade
-//! it, then read WebSocket messages until the client leaves.
+//! One connection's thread: read request heads and answer them (keeping
+//! the connection alive between requests) until one upgrades, then read
+//! WebSocket messages until the client leaves.
 //!
 //! The thread never writes a WebSocket frame itself once the client has
 //! joined the hub: messages go to the [`Handler`], and the pong and close
@@ -22,8 +23,10 @@ use crate::auth::Identity;
 use crate::config::Config;
 use crate::frame;
 use crate::handler::{Client, Handler};
-use crate::http::{self, HeadError, Response};
+use crate::http::{self, BodyError, HeadError, Request, Response};
 use crate::hub::{ClientId, Event, Hub};
+use crate::routes;
+use crate::static_files::StaticFiles;
 use crate::upgrade;
 
 /// tungstenite's read buffer. Its default (128 KiB, zero-filled on the
@@ -37,42 +40,123 @@ pub(crate) struct Context {
     pub handler: Arc<dyn Handler>,
     /// The next WebSocket client id.
     pub next_id: AtomicU64,
+    /// The browser page or the `--static-dir` folder.
+    pub files: StaticFiles,
+    /// When the server started (`uptime_secs` in `/stats`).
+    pub started: Instant,
 }
 
-/// Serves one accepted connection to its end.
+/// Serves one accepted connection to its end: plain HTTP requests one
+/// after another while the client keeps the connection alive, until one
+/// of them upgrades to WebSocket.
 pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
+    // A client that stops reading cannot hold a response write forever.
+    let _ = stream.set_write_timeout(Some(ctx.config.head_timeout));
+    // Bytes read but not yet used: the rest of a body, the next pipelined
+    // request, or the first WebSocket frames.
     let mut buf = Vec::new();
-    let deadline = Instant::now() + ctx.config.head_timeout;
-    let request = match http::read_head(&stream, &mut buf, deadline) {
-        Ok(request) => request,
-        Err(HeadError::Closed | HeadError::Io(_)) => return,
-        Err(err) => {
-            let response = match err {
-                HeadError::TooLarge => Response::error(431, "request head too large"),
-                HeadError::Timeout => Response::error(408, "request head not received in time"),
-                HeadError::Malformed(why) => {
-                    Response::error(400, &format!("malformed request: {why}"))
-                }
-                HeadError::Closed | HeadError::Io(_) => unreachable!("handled above"),
-            };
-            debug!(
-                "{peer}: {} {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-            respond_and_close(&stream, &response);
+    let mut served = 0u64;
+    loop {
+        let deadline = Instant::now() + ctx.config.head_timeout;
+        let request = match http::read_head(&stream, &mut buf, deadline) {
+            Ok(request) => request,
+            Err(HeadError::Closed | HeadError::Io(_)) => return,
+            // An idle keep-alive connection simply ends.
+            Err(HeadError::Timeout) if served > 0 && buf.is_empty() => return,
+            Err(HeadError::TooLarge) => {
+                return refuse(
+                    &stream,
+                    peer,
+                    Response::error(431, "request head too large"),
+                )
+            }
+            Err(HeadError::Timeout) => {
+                let response = Response::error(408, "request head not received in time");
+                return refuse(&stream, peer, response);
+            }
+            Err(HeadError::Malformed(why)) => {
+                let response = Response::error(400, &format!("malformed request: {why}"));
+                return refuse(&stream, peer, response);
+            }
+        };
+        served += 1;
+        if upgrade::wants_websocket(&request) {
+            return upgrade(stream, peer, &request, buf, ctx);
+        }
+        if !exchange(&stream, peer, &request, &mut buf, ctx) {
             return;
         }
+    }
+}
+
+/// Reads the body of a plain HTTP request, answers it, and returns
+/// whether the connection stays open for another request.
+fn exchange(
+    stream: &TcpStream,
+    peer: SocketAddr,
+    request: &Request,
+    buf: &mut Vec<u8>,
+    ctx: &Context,
+) -> bool {
+    let deadline = Instant::now() + ctx.config.head_timeout;
+    let body = match http::read_body(stream, buf, request, ctx.config.max_body, deadline) {
+        Ok(body) => body,
+        Err(BodyError::Closed | BodyError::Io(_)) => return false,
+        Err(err) => {
+            let response = match err {
+                BodyError::TooLarge => Response::error(
+                    413,
+                    &format!("body larger than {} bytes", ctx.config.max_body),
+                ),
+                BodyError::Timeout => Response::error(408, "request body not received in time"),
+                BodyError::Malformed(why) => {
+                    Response::error(400, &format!("malformed body: {why}"))
+                }
+                BodyError::Unsupported(why) => Response::error(501, &why),
+                BodyError::Closed | BodyError::Io(_) => unreachable!("handled above"),
+            };
+            // Where the body ends is unknown now: the connection cannot
+            // carry another request.
+            refuse(stream, peer, response);
+            return false;
+        }
     };
-    if !upgrade::wants_websocket(&request) {
-        let response = Response::error(426, "this server speaks WebSocket: connect with ws://")
-            .with_header("Upgrade", "websocket");
-        respond_and_close(&stream, &response);
-        return;
+    let response = routes::respond(ctx, request, &body);
+    debug!(
+        "{peer}: {} {} -> {}",
+        request.method, request.target, response.status
+    );
+    let head_only = request.method == "HEAD";
+    if !request.keep_alive() {
+        respond_and_close(stream, &response, head_only);
+        return false;
+    }
+    let response = if request.version == 0 {
+        response.with_header("Connection", "keep-alive")
+    } else {
+        response
+    };
+    response.write_to(stream, head_only).is_ok()
+}
+
+/// Answers a WebSocket upgrade request: 101 and the read loop, or the
+/// reason it is refused.
+fn upgrade(
+    stream: Arc<TcpStream>,
+    peer: SocketAddr,
+    request: &Request,
+    early: Vec<u8>,
+    ctx: &Context,
+) {
+    if let Some(ws_path) = &ctx.config.ws_path {
+        if request.path() != ws_path {
+            let why = format!("WebSocket connections are accepted on {ws_path} only");
+            return refuse(&stream, peer, Response::error(404, &why));
+        }
     }
     // Who the client is (401/403 if it may not connect), then the handshake.
-    let accepted = ctx.config.auth.check(&request).and_then(|identity| {
-        let answer = upgrade::accept(&request)?;
+    let accepted = ctx.config.auth.check(request).and_then(|identity| {
+        let answer = upgrade::accept(request)?;
         Ok((identity, answer))
     });
     match accepted {
@@ -80,26 +164,31 @@ pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
             // The 101 goes out before the client joins the hub, so no
             // broadcast can reach the socket ahead of it.
             if (&*stream).write_all(&answer).is_ok() {
-                websocket(stream, peer, buf, identity, ctx);
+                websocket(stream, peer, early, identity, ctx);
             }
         }
-        Err(response) => {
-            warn!(
-                "{peer}: handshake rejected: {}",
-                String::from_utf8_lossy(&response.body)
-            );
-            respond_and_close(&stream, &response);
-        }
+        Err(response) => refuse(&stream, peer, response),
     }
+}
+
+/// Answers a request that is refused (a handshake or a malformed request),
+/// logs why, and closes the connection.
+fn refuse(stream: &TcpStream, peer: SocketAddr, response: Response) {
+    warn!(
+        "{peer}: refused with {}: {}",
+        response.status,
+        String::from_utf8_lossy(&response.body)
+    );
+    respond_and_close(stream, &response, false);
 }
 
 /// Writes a final response, then closes without turning unread request
 /// bytes into a reset that would destroy the response in flight.
-fn respond_and_close(stream: &TcpStream, response: &Response) {
+fn respond_and_close(stream: &TcpStream, response: &Response, head_only: bool) {
     let _ = response
         .clone()
         .with_header("Connection", "close")
-        .write_to(stream, false);
+        .write_to(stream, head_only);
     linger(stream);
 }
 

@@ -36,11 +36,29 @@ impl Request {
     /// True when header `name` holds `token` in its comma-separated list
     /// (case-insensitive), as `Connection: keep-alive, Upgrade` does.
     pub fn header_has_token(&self, name: &str, token: &str) -> bool {
+        self.tokens(name).any(|t| t.eq_ignore_ascii_case(token))
+    }
+
+    /// Every comma-separated item of every header called `name`, trimmed,
+    /// empty items left out.
+    fn tokens<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .flat_map(|(_, v)| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Whether the connection stays open after this request: in HTTP/1.1
+    /// unless the client sent `Connection: close`, in HTTP/1.0 only if it
+    /// sent `Connection: keep-alive`.
+    pub fn keep_alive(&self) -> bool {
+        if self.version >= 1 {
+            !self.header_has_token("Connection", "close")
+        } else {
+            self.header_has_token("Connection", "keep-alive")
+        }
     }
 
     /// The path part of the target (before any `?`).
@@ -79,7 +97,7 @@ pub enum HeadError {
 ///
 /// See [`HeadError`].
 pub fn read_head(
-    mut stream: &TcpStream,
+    stream: &TcpStream,
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> Result<Request, HeadError> {
@@ -90,26 +108,49 @@ pub fn read_head(
         if buf.len() >= MAX_HEAD {
             return Err(HeadError::TooLarge);
         }
+        match fill(stream, buf, MAX_HEAD + 1 - buf.len(), deadline) {
+            Ok(()) => {}
+            Err(Fill::Closed) => return Err(HeadError::Closed),
+            Err(Fill::Timeout) => return Err(HeadError::Timeout),
+            Err(Fill::Io(e)) => return Err(HeadError::Io(e)),
+        }
+    }
+}
+
+/// Why [`fill`] read nothing.
+enum Fill {
+    Closed,
+    Timeout,
+    Io(io::Error),
+}
+
+/// Reads at least one byte (at most `max`) from `stream` onto the end of
+/// `buf`, waiting no later than `deadline`.
+fn fill(stream: &TcpStream, buf: &mut Vec<u8>, max: usize, deadline: Instant) -> Result<(), Fill> {
+    let mut chunk = [0u8; 4096];
+    let want = chunk.len().min(max);
+    loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(HeadError::Timeout);
+            return Err(Fill::Timeout);
         }
-        stream.set_read_timeout(Some(left)).map_err(HeadError::Io)?;
-        let mut chunk = [0u8; 4096];
-        let want = chunk.len().min(MAX_HEAD + 1 - buf.len());
-        match stream.read(&mut chunk[..want]) {
-            Ok(0) => return Err(HeadError::Closed),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        stream.set_read_timeout(Some(left)).map_err(Fill::Io)?;
+        match (&*stream).read(&mut chunk[..want]) {
+            Ok(0) => return Err(Fill::Closed),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                return Ok(());
+            }
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(HeadError::Timeout)
+                return Err(Fill::Timeout)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(HeadError::Io(e)),
+            Err(e) => return Err(Fill::Io(e)),
         }
     }
 }
@@ -151,6 +192,221 @@ pub fn parse_head(buf: &mut Vec<u8>) -> Result<Option<Request>, HeadError> {
     Ok(Some(request))
 }
 
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The body is larger than the limit (`--max-body`): answer 413.
+    TooLarge,
+    /// The body did not arrive before the deadline: answer 408.
+    Timeout,
+    /// A bad `Content-Length`, both `Content-Length` and
+    /// `Transfer-Encoding`, or broken chunked framing: answer 400.
+    Malformed(String),
+    /// A transfer coding other than `chunked`: answer 501.
+    Unsupported(String),
+    /// The peer closed the connection in the middle of the body.
+    Closed,
+    /// The socket failed.
+    Io(io::Error),
+}
+
+impl From<Fill> for BodyError {
+    fn from(fill: Fill) -> Self {
+        match fill {
+            Fill::Closed => BodyError::Closed,
+            Fill::Timeout => BodyError::Timeout,
+            Fill::Io(e) => BodyError::Io(e),
+        }
+    }
+}
+
+/// Longest chunk-size line we accept in a chunked body.
+const MAX_CHUNK_LINE: usize = 4096;
+
+/// How a request body is delimited (RFC 9112, section 6.3).
+enum Framing {
+    /// No `Content-Length` and no `Transfer-Encoding`: no body.
+    Empty,
+    Length(u64),
+    Chunked,
+}
+
+impl Request {
+    fn framing(&self) -> Result<Framing, BodyError> {
+        let codings: Vec<&str> = self.tokens("Transfer-Encoding").collect();
+        let lengths: Vec<&str> = self.tokens("Content-Length").collect();
+        if !codings.is_empty() {
+            // Both at once is how requests are smuggled past proxies.
+            if !lengths.is_empty() {
+                return Err(BodyError::Malformed(
+                    "both Content-Length and Transfer-Encoding".into(),
+                ));
+            }
+            return match codings[..] {
+                [coding] if coding.eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
+                _ => Err(BodyError::Unsupported(format!(
+                    "transfer coding \"{}\" (only chunked is supported)",
+                    codings.join(", ")
+                ))),
+            };
+        }
+        let Some((first, rest)) = lengths.split_first() else {
+            return Ok(Framing::Empty);
+        };
+        if rest.iter().any(|other| other != first) {
+            return Err(BodyError::Malformed("conflicting Content-Length".into()));
+        }
+        if !first.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BodyError::Malformed(
+                "Content-Length is not a number".into(),
+            ));
+        }
+        // All digits: the only way to fail is a number beyond u64.
+        first
+            .parse()
+            .map(Framing::Length)
+            .map_err(|_| BodyError::TooLarge)
+    }
+}
+
+/// Reads the body of `request` (by `Content-Length`, or `chunked`
+/// transfer coding) from `buf` and then `stream`, by `deadline`. Bytes
+/// after the body (a pipelined request) stay in `buf`.
+///
+/// A client that sent `Expect: 100-continue` (curl does for bodies over
+/// 1 KiB) waits for `100 Continue` before it sends the body: it gets that
+/// once the body's announced size is known to be acceptable.
+///
+/// # Errors
+///
+/// See [`BodyError`]; a body over `limit` bytes is refused before it is
+/// read, or as soon as the chunks received pass the limit.
+pub fn read_body(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    request: &Request,
+    limit: usize,
+    deadline: Instant,
+) -> Result<Vec<u8>, BodyError> {
+    let len = match request.framing()? {
+        Framing::Empty => return Ok(Vec::new()),
+        Framing::Length(len) => Some(
+            usize::try_from(len)
+                .ok()
+                .filter(|&len| len <= limit)
+                .ok_or(BodyError::TooLarge)?,
+        ),
+        Framing::Chunked => None,
+    };
+    if request.version >= 1 && request.header_has_token("Expect", "100-continue") {
+        (&*stream)
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .map_err(BodyError::Io)?;
+    }
+    let Some(len) = len else {
+        return read_chunked(stream, buf, limit, deadline);
+    };
+    while buf.len() < len {
+        fill(stream, buf, len - buf.len(), deadline)?;
+    }
+    Ok(buf.drain(..len).collect())
+}
+
+/// Decodes a `chunked` body: hex size lines (extensions ignored), chunk
+/// data, a zero-size chunk, then trailer fields (ignored) and an empty line.
+fn read_chunked(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    limit: usize,
+    deadline: Instant,
+) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    loop {
+        let line = read_line(stream, buf, deadline)?;
+        let size = line.split(|&b| b == b';').next().unwrap_or_default();
+        let size = std::str::from_utf8(size)
+            .map(|s| s.trim_matches([' ', '\t']))
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| BodyError::Malformed("bad chunk size".into()))?;
+        // All hex digits: the only way to fail is a size beyond usize.
+        let size = usize::from_str_radix(size, 16).map_err(|_| BodyError::TooLarge)?;
+        if size == 0 {
+            let mut trailers = 0;
+            loop {
+                let line = read_line(stream, buf, deadline)?;
+                if line.is_empty() {
+                    return Ok(body);
+                }
+                trailers += line.len();
+                if trailers > MAX_HEAD {
+                    return Err(BodyError::Malformed("trailer fields too large".into()));
+                }
+            }
+        }
+        if size > limit - body.len() {
+            return Err(BodyError::TooLarge);
+        }
+        while buf.len() < size + 2 {
+            fill(stream, buf, size + 2 - buf.len(), deadline)?;
+        }
+        if &buf[size..size + 2] != b"\r\n" {
+            return Err(BodyError::Malformed(
+                "chunk data not followed by CRLF".into(),
+            ));
+        }
+        body.extend_from_slice(&buf[..size]);
+        buf.drain(..size + 2);
+    }
+}
+
+/// Takes one CRLF-terminated line off the front of `buf` (reading more
+/// from `stream` as needed) and returns it without the CRLF.
+fn read_line(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<Vec<u8>, BodyError> {
+    let mut searched = 0;
+    loop {
+        if let Some(at) = buf[searched..].windows(2).position(|w| w == b"\r\n") {
+            let end = searched + at;
+            let line = buf[..end].to_vec();
+            buf.drain(..end + 2);
+            return Ok(line);
+        }
+        if buf.len() > MAX_CHUNK_LINE {
+            return Err(BodyError::Malformed("chunk line too long".into()));
+        }
+        // A CR at the very end may be half of the CRLF: search it again.
+        searched = buf.len().saturating_sub(1);
+        fill(stream, buf, MAX_CHUNK_LINE, deadline)?;
+    }
+}
+
+/// Decodes the `%XX` escapes of a request path; `None` when an escape is
+/// broken or the result is not UTF-8. A `+` stays a `+` (it means a space
+/// only in form-encoded query strings).
+pub fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = tail.get(..2)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                return None;
+            }
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// An HTTP response, written whole with a `Content-Length`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -174,8 +430,17 @@ impl Response {
 
     /// A JSON error: `{"error": message}`.
     pub fn error(status: u16, message: &str) -> Self {
-        let body = serde_json::json!({ "error": message }).to_string();
-        Response::new(status, "application/json", body)
+        Response::json(status, &serde_json::json!({ "error": message }))
+    }
+
+    /// A JSON body.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Response::new(status, "application/json", value.to_string())
+    }
+
+    /// A plain text body in UTF-8.
+    pub fn text(status: u16, text: &str) -> Self {
+        Response::new(status, "text/plain; charset=utf-8", text)
     }
 
     /// Adds a header.
@@ -220,6 +485,7 @@ fn reason(status: u16) -> &'static str {
         426 => "Upgrade Required",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         _ => "",
     }
@@ -241,6 +507,58 @@ mod tests {
         assert_eq!(req.header("host"), Some("x"));
         assert!(req.header_has_token("connection", "upgrade"));
         assert_eq!(buf, b"rest");
+    }
+
+    #[test]
+    fn keep_alive_follows_the_version_and_connection_header() {
+        let keep = |text: &str| request(text).keep_alive();
+        assert!(keep("GET / HTTP/1.1\r\n\r\n"));
+        assert!(!keep("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n"));
+        assert!(!keep("GET / HTTP/1.0\r\n\r\n"));
+        assert!(keep("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    }
+
+    #[test]
+    fn body_framing_is_read_from_the_head() {
+        let framing = |text: &str| request(text).framing();
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\n\r\n"),
+            Ok(Framing::Empty)
+        ));
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n"),
+            Ok(Framing::Length(12))
+        ));
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n"),
+            Ok(Framing::Length(5))
+        ));
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"),
+            Ok(Framing::Chunked)
+        ));
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n"),
+            Err(BodyError::Malformed(_))
+        ));
+        assert!(matches!(
+            framing("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            Err(BodyError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded_once() {
+        assert_eq!(percent_decode("a%20b+c").as_deref(), Some("a b+c"));
+        assert_eq!(percent_decode("%C3%BC%2f").as_deref(), Some("ü/"));
+        assert_eq!(percent_decode("%252e").as_deref(), Some("%2e"));
+        assert_eq!(percent_decode("%2"), None);
+        assert_eq!(percent_decode("%g0"), None);
+        assert_eq!(percent_decode("%ff"), None); // not UTF-8
+    }
+
+    fn request(text: &str) -> Request {
+        parse_head(&mut text.as_bytes().to_vec()).unwrap().unwrap()
     }
 
     #[test]

@@ -48,7 +48,9 @@ mod modes;
 mod outbox;
 pub mod protocol;
 mod rooms;
+mod routes;
 mod server;
+mod static_files;
 mod turn_away;
 pub mod upgrade;
 

@@ -52,6 +52,16 @@ struct Args {
     /// Seconds to wait on shutdown for clients to receive what is queued.
     #[arg(long, default_value_t = 5)]
     shutdown_timeout: u64,
+    /// Accept WebSocket upgrades on this path only (such as /ws); by
+    /// default any path upgrades.
+    #[arg(long, value_name = "PATH")]
+    ws_path: Option<String>,
+    /// Serve this folder (index.html for /) instead of the built-in page.
+    #[arg(long, value_name = "DIR")]
+    static_dir: Option<std::path::PathBuf>,
+    /// Largest HTTP request body, in bytes (larger gets 413).
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body: usize,
     /// Open connections (HTTP or WebSocket) served at once; one more gets
     /// 503 with Retry-After.
     #[arg(long, default_value_t = 10_000)]
@@ -114,6 +124,9 @@ fn main() -> ExitCode {
         max_queue: args.max_queue,
         ping_interval: Duration::from_secs(args.ping_interval),
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        ws_path: args.ws_path,
+        static_dir: args.static_dir,
+        max_body: args.max_body,
         max_clients: args.max_clients,
         auth: Auth {
             token: args.token.map(Secret::new),

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::connection::{self, Context};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
+use crate::static_files::StaticFiles;
 use crate::turn_away::TurnAway;
 
 /// Stack size of a connection thread. Only the pages a thread touches
@@ -67,6 +68,7 @@ impl Server {
         config
             .validate()
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+        let files = StaticFiles::new(&config)?;
         let listener = Arc::new(TcpListener::bind(config.addr())?);
         let local_addr = listener.local_addr()?;
         let (hub, hub_thread) = Hub::start(HubLimits {
@@ -76,10 +78,12 @@ impl Server {
         let stopping = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Connections::default());
         let ctx = Arc::new(Context {
+            files,
             config,
             hub: hub.clone(),
             handler,
             next_id: AtomicU64::new(1),
+            started: Instant::now(),
         });
         let turn_away = TurnAway::start(ctx.config.max_clients)?;
         let accept_thread = {
@@ -255,6 +259,18 @@ fn accept_loop(
         ctx.config.max_message,
         ctx.config.max_queue,
         ctx.config.max_clients,
+    );
+    info!(
+        "{} and the HTTP API on http://{}/ (WebSocket upgrades on {})",
+        match &ctx.config.static_dir {
+            Some(dir) => format!("files of {}", dir.display()),
+            None => "the browser page".into(),
+        },
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        ctx.config.ws_path.as_deref().unwrap_or("any path"),
     );
     loop {
         let accepted = listener.accept();

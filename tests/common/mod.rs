@@ -3,6 +3,9 @@
 //! hang into a failure.
 #![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
+pub mod browser;
+pub mod http;
+
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
