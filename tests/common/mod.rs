@@ -279,13 +279,24 @@ impl Binary {
 
     /// Waits (at most [`DEADLINE`]) for a log line containing `text`.
     pub fn wait_for_log(&self, text: &str) -> String {
+        self.log_until(text)
+            .pop()
+            .expect("at least the matching line")
+    }
+
+    /// Reads log lines until one contains `text` (at most [`DEADLINE`]
+    /// per line) and returns them all, that one last.
+    pub fn log_until(&self, text: &str) -> Vec<String> {
+        let mut lines = Vec::new();
         loop {
             let line = self
                 .log
                 .recv_timeout(DEADLINE)
-                .unwrap_or_else(|_| panic!("wshub never logged {text:?}"));
-            if line.contains(text) {
-                return line;
+                .unwrap_or_else(|_| panic!("wshub never logged {text:?}; it logged {lines:#?}"));
+            let found = line.contains(text);
+            lines.push(line);
+            if found {
+                return lines;
             }
         }
     }
