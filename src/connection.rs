@@ -154,8 +154,10 @@ fn upgrade(
             return refuse(&stream, peer, Response::error(404, &why));
         }
     }
-    // Who the client is (401/403 if it may not connect), then the handshake.
+    // Who the client is (401/403 if it may not connect), whether the
+    // handler takes it, then the handshake.
     let accepted = ctx.config.auth.check(request).and_then(|identity| {
+        ctx.handler.on_upgrade(request)?;
         let answer = upgrade::accept(request)?;
         Ok((identity, answer))
     });

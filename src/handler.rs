@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tungstenite::Message;
 
+use crate::http::{Request, Response};
 use crate::hub::{ClientId, Hub, HubClosed, Target};
 
 /// A server's behaviour: the echo, broadcast and chat modes are handlers,
@@ -33,6 +34,72 @@ use crate::hub::{ClientId, Hub, HubClosed, Target};
 /// # }
 /// ```
 pub trait Handler: Send + Sync + 'static {
+    /// A client asks to upgrade to WebSocket: accept it (`Ok`), or refuse it
+    /// with the response to send instead. The request's path, query and
+    /// headers are all there, so this is where your own authentication
+    /// goes (it runs after the built-in `--token`/`--jwt-secret` and origin
+    /// checks, which [`crate::auth::Auth`] does). Accepts by default.
+    ///
+    /// ```
+    /// use wshub::http::{Request, Response};
+    /// use wshub::{Client, Handler, Message};
+    ///
+    /// struct OnlyRoomPaths;
+    ///
+    /// impl Handler for OnlyRoomPaths {
+    ///     fn on_upgrade(&self, request: &Request) -> Result<(), Response> {
+    ///         if request.path().starts_with("/rooms/") {
+    ///             Ok(())
+    ///         } else {
+    ///             Err(Response::error(404, "connect to /rooms/NAME"))
+    ///         }
+    ///     }
+    ///
+    ///     fn on_message(&self, client: &Client, message: Message) {
+    ///         let _ = client.reply(message);
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The refusal: its status and body go to the client, and the
+    /// connection closes without an upgrade.
+    fn on_upgrade(&self, request: &Request) -> Result<(), Response> {
+        let _ = request;
+        Ok(())
+    }
+
+    /// A plain HTTP request (not an upgrade) with its `body`: answer it
+    /// with `Some(response)`, or `None` to leave it to the built-in routes
+    /// (the API and the page). Your own routes, on the WebSocket's port, as
+    /// an Express app has them. The built-in authentication does not guard
+    /// them: check what you need here. Leaves every request by default.
+    ///
+    /// ```
+    /// use wshub::http::{Request, Response};
+    /// use wshub::{Client, Handler, Hub, Message, Target};
+    ///
+    /// struct Notifier;
+    ///
+    /// impl Handler for Notifier {
+    ///     fn on_http(&self, request: &Request, body: &[u8], hub: &Hub) -> Option<Response> {
+    ///         if (request.method.as_str(), request.path()) != ("POST", "/notify") {
+    ///             return None;
+    ///         }
+    ///         let text = String::from_utf8_lossy(body).into_owned();
+    ///         let reached = hub.send_counted(Target::All, Message::text(text)).unwrap_or(0);
+    ///         Some(Response::text(200, &format!("sent to {reached} clients\n")))
+    ///     }
+    ///
+    ///     fn on_message(&self, _: &Client, _: Message) {}
+    /// }
+    /// ```
+    fn on_http(&self, request: &Request, body: &[u8], hub: &Hub) -> Option<Response> {
+        let _ = (request, body, hub);
+        None
+    }
+
     /// A client has completed the WebSocket handshake and joined the hub.
     fn on_connect(&self, client: &Client) {
         let _ = client;

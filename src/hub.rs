@@ -191,7 +191,30 @@ struct Shared {
 ///
 /// Every method only queues an event for the hub thread; the ones that
 /// return something wait for the hub's answer, which never takes long
-/// because the hub never blocks on a socket.
+/// because the hub never blocks on a socket. This is the tutorials'
+/// `broadcastMessage()` and their `clients` map in one:
+///
+/// ```
+/// use wshub::{Config, Message, Server, Target};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = Server::bind(Config { port: 0, ..Config::default() })?;
+/// let hub = server.hub(); // Clone it into any thread.
+///
+/// // Fire and forget: to everyone, to all but one, to one.
+/// hub.send(Target::All, Message::text("to everyone"))?;
+/// // Or learn how many clients it reached (none are connected here).
+/// let reached = hub.send_counted(Target::All, Message::text("anyone?"))?;
+/// assert_eq!(reached, 0);
+///
+/// for client in hub.clients()? {
+///     hub.send(Target::One(client.id), Message::text("just for you"))?;
+/// }
+/// assert_eq!(hub.client_count(), 0);
+/// server.shutdown();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Hub {
     tx: Sender<Event>,

@@ -23,6 +23,10 @@ use crate::hub::{ClientId, HubClosed, Target};
 
 /// The answer to a plain (not WebSocket) HTTP request with its `body`.
 pub(crate) fn respond(ctx: &Context, request: &Request, body: &[u8]) -> Response {
+    // The handler's own routes come first, as an Express app's would.
+    if let Some(response) = ctx.handler.on_http(request, body, &ctx.hub) {
+        return response;
+    }
     let path = request.path();
     if ctx.config.ws_path.as_deref() == Some(path) {
         return Response::error(426, "this path speaks WebSocket: connect with ws://")

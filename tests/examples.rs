@@ -3,10 +3,14 @@
 
 mod common;
 
+use common::http::*;
 use common::*;
 use tungstenite::Message;
 
 // The examples' `main` functions are not called here.
+#[allow(dead_code)]
+#[path = "../examples/auth.rs"]
+mod auth;
 #[allow(dead_code)]
 #[path = "../examples/broadcast.rs"]
 mod broadcast;
@@ -16,6 +20,9 @@ mod direct;
 #[allow(dead_code)]
 #[path = "../examples/echo.rs"]
 mod echo;
+#[allow(dead_code)]
+#[path = "../examples/http_broadcast.rs"]
+mod http_broadcast;
 #[allow(dead_code)]
 #[path = "../examples/welcome.rs"]
 mod welcome;
@@ -89,5 +96,36 @@ fn direct_example_reaches_one_client_by_id() {
     // Client 1 got nothing direct: its next message is a broadcast.
     clients[0].send(Message::text("to everyone")).unwrap();
     assert_eq!(recv_text(&mut clients[1]), "to everyone");
+    server.shutdown();
+}
+
+#[test]
+fn http_broadcast_example_pushes_from_its_own_route() {
+    let _watchdog = watchdog(DEADLINE * 2);
+    let server = http_broadcast::start(config()).unwrap();
+    let addr = server.local_addr();
+    let mut clients = connect_many(&server, 2);
+    let answer = post_text(addr, "/notify", "dinner is ready");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["recipients"], 2);
+    for ws in &mut clients {
+        assert_eq!(recv_text(ws), "dinner is ready");
+    }
+    assert_eq!(get(addr, "/notify").status, 405);
+    // Other paths are left to the built-in routes.
+    assert_eq!(get(addr, "/healthz").status, 200);
+    server.shutdown();
+}
+
+#[test]
+fn auth_example_refuses_an_upgrade_without_the_token() {
+    let _watchdog = watchdog(DEADLINE * 2);
+    let server = auth::start(config(), "opensesame").unwrap();
+    let addr = server.local_addr();
+    assert_eq!(try_connect(addr, "/", &[]).err(), Some(401));
+    assert_eq!(try_connect(addr, "/?token=wrong", &[]).err(), Some(401));
+    let mut ws = try_connect(addr, "/?token=opensesame", &[]).expect("the right token");
+    assert_eq!(recv_text(&mut ws), "you are in");
+    assert_eq!(server.hub().stats().clients_total, 1);
     server.shutdown();
 }
