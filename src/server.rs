@@ -52,7 +52,8 @@ impl Server {
     /// ([`io::ErrorKind::InvalidInput`]) or a thread cannot be started.
     pub fn bind(config: Config) -> io::Result<Server> {
         let handler = config.mode_handler();
-        Server::start_arc(config, handler)
+        let behaviour = format!("{:?} mode", config.mode).to_lowercase();
+        Server::start_arc(config, handler, &behaviour)
     }
 
     /// Binds `config.addr()` and serves every client with `handler`.
@@ -61,16 +62,30 @@ impl Server {
     ///
     /// As for [`Server::bind`].
     pub fn start(config: Config, handler: impl Handler) -> io::Result<Server> {
-        Server::start_arc(config, Arc::new(handler))
+        Server::start_arc(config, Arc::new(handler), "a custom handler")
     }
 
-    fn start_arc(config: Config, handler: Arc<dyn Handler>) -> io::Result<Server> {
+    /// Starts the server; `behaviour` names the handler in the start-up log.
+    fn start_arc(config: Config, handler: Arc<dyn Handler>, behaviour: &str) -> io::Result<Server> {
         config
             .validate()
             .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
         let files = StaticFiles::new(&config)?;
         let listener = Arc::new(TcpListener::bind(config.addr())?);
         let local_addr = listener.local_addr()?;
+        // Tests and scripts read the real address from this first line.
+        info!(
+            "wshub listening on ws://{local_addr} with {behaviour} (max-message {} B, max-queue {} B, max-clients {})",
+            config.max_message, config.max_queue, config.max_clients,
+        );
+        info!(
+            "{} and the HTTP API on http://{local_addr}/ (WebSocket upgrades on {})",
+            match &config.static_dir {
+                Some(dir) => format!("files of {}", dir.display()),
+                None => "the browser page".into(),
+            },
+            config.ws_path.as_deref().unwrap_or("any path"),
+        );
         let (hub, hub_thread) = Hub::start(HubLimits {
             max_queue: config.max_queue,
         })?;
@@ -249,29 +264,6 @@ fn accept_loop(
     ctx: &Arc<Context>,
     turn_away: &TurnAway,
 ) {
-    info!(
-        "wshub listening on ws://{} in {:?} mode (max-message {} B, max-queue {} B, max-clients {})",
-        listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        ctx.config.mode,
-        ctx.config.max_message,
-        ctx.config.max_queue,
-        ctx.config.max_clients,
-    );
-    info!(
-        "{} and the HTTP API on http://{}/ (WebSocket upgrades on {})",
-        match &ctx.config.static_dir {
-            Some(dir) => format!("files of {}", dir.display()),
-            None => "the browser page".into(),
-        },
-        listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        ctx.config.ws_path.as_deref().unwrap_or("any path"),
-    );
     loop {
         let accepted = listener.accept();
         if stopping.load(Ordering::SeqCst) {
