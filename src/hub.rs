@@ -437,6 +437,8 @@ struct Dispatcher {
     all_dirty: bool,
     /// Consecutive broadcasts to everyone, merged into one buffer.
     run: BytesMut,
+    /// Open clients when the run started: what every message in it reaches.
+    run_recipients: usize,
     shutting_down: Option<ShuttingDown>,
 }
 
@@ -458,6 +460,7 @@ impl Dispatcher {
             dirty: Vec::new(),
             all_dirty: false,
             run: BytesMut::new(),
+            run_recipients: 0,
             shutting_down: None,
         }
     }
@@ -506,12 +509,18 @@ impl Dispatcher {
                 if self.run.len() + bytes.len() > MAX_RUN {
                     self.push_run();
                 }
+                if self.run.is_empty() {
+                    // Who is open cannot change inside a run (every other
+                    // event pushes the run first), so walk the clients once
+                    // per run, not once per message.
+                    self.run_recipients = self
+                        .clients
+                        .values()
+                        .filter(|c| c.open && !c.closing)
+                        .count();
+                }
                 self.run.extend_from_slice(&bytes);
-                let recipients = self
-                    .clients
-                    .values()
-                    .filter(|c| c.open && !c.closing)
-                    .count();
+                let recipients = self.run_recipients;
                 self.count_out(bytes.len(), recipients, self.clients.len());
                 if let Some(counted) = counted {
                     let _ = counted.send(recipients);
