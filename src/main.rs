@@ -104,6 +104,7 @@ fn main() -> ExitCode {
         .unwrap_or(log::LevelFilter::Info);
     // Only fails if a logger is already set, which cannot happen here.
     let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+    raise_fd_limit();
 
     let config = Config {
         bind: args.bind,
@@ -154,4 +155,28 @@ fn main() -> ExitCode {
     }
     server.shutdown();
     ExitCode::SUCCESS
+}
+
+/// Every client holds one file descriptor, and a shell's default soft limit
+/// (often 1,024) would refuse connections long before memory runs out:
+/// raise the soft limit to the hard one, as the README's Performance
+/// section says (10,000 clients need 10,000 descriptors).
+fn raise_fd_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current >= limit.maximum {
+        return;
+    }
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => info!(
+            "open-file limit raised from {} to {}",
+            limit.current.map_or("unlimited".into(), |n| n.to_string()),
+            limit.maximum.map_or("unlimited".into(), |n| n.to_string())
+        ),
+        Err(err) => log::warn!("cannot raise the open-file limit: {err}"),
+    }
 }
