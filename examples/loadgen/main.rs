@@ -32,9 +32,9 @@ use std::time::Duration;
 use clap::Parser;
 use rustix::process::{getrlimit, setrlimit, Resource};
 
-/// Load generator for WebSocket broadcast servers.
+/// Load generator for WebSocket broadcast servers: many subscribers, some
+/// of them publishing; deliveries/s, latency, losses, server CPU and memory.
 #[derive(Debug, Parser)]
-#[command(about)]
 struct Args {
     /// Server to load.
     #[arg(long, default_value = "ws://127.0.0.1:3000/")]
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     raise_fd_limit();
     if let Some(addr) = args.serve_raw {
-        return match raw::serve(addr) {
+        return match raw::bind(addr).and_then(raw::serve) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => fail(&format!("raw fan-out: {err}")),
         };

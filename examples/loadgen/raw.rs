@@ -26,10 +26,15 @@ struct Client {
     pending: Vec<u8>,
 }
 
-/// Serves the raw fan-out on `addr` until killed.
-pub fn serve(addr: SocketAddr) -> io::Result<()> {
+/// Listens on `addr` (port 0 picks a free port).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     let listener = TcpListener::bind(addr)?;
     eprintln!("raw fan-out listening on ws://{}", listener.local_addr()?);
+    Ok(listener)
+}
+
+/// Serves the raw fan-out on `listener` until the process ends.
+pub fn serve(listener: TcpListener) -> io::Result<()> {
     let poll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
     epoll::add(
         &poll,

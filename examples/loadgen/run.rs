@@ -52,6 +52,7 @@ pub struct Outcome {
     pub connect_time: Duration,
     pub publishers: usize,
     pub sent: u64,
+    pub sent_per_publisher: Vec<u64>,
     pub sent_in_window: u64,
     pub delivered: u64,
     pub delivered_in_window: u64,
@@ -210,6 +211,8 @@ impl Shared {
                 _ => {} // Text (a welcome), pong, fragments: not ours.
             }
         }
+        // A gap is only ever found with a delivery, so this wakes a waiting
+        // publisher for both.
         if delivered > 0 {
             self.delivered.set(self.delivered.get() + delivered);
             if self.publisher_waiting.get() {
@@ -219,10 +222,12 @@ impl Shared {
         (used, open)
     }
 
-    /// Messages a publisher at full speed may still send now.
+    /// Messages a publisher at full speed may still send now: deliveries
+    /// neither made nor known lost (a sequence gap) count as in flight.
     fn room(&self, window: u64) -> u64 {
         let fan_out = self.fan_out.get().max(1);
-        let outstanding = (self.sent_total.get() * fan_out).saturating_sub(self.delivered.get());
+        let settled = self.delivered.get() + self.counts.borrow().gaps;
+        let outstanding = (self.sent_total.get() * fan_out).saturating_sub(settled);
         window.saturating_sub(outstanding.div_ceil(fan_out))
     }
 }
@@ -303,6 +308,7 @@ pub async fn run(opts: &Options) -> io::Result<Outcome> {
 
     let counts = shared.counts.take();
     out.sent = shared.sent_total.get();
+    out.sent_per_publisher = shared.sent.iter().map(Cell::get).collect();
     out.sent_in_window = shared.sent_in_window.get();
     out.delivered = shared.delivered.get();
     out.delivered_in_window = counts.delivered_in_window;
@@ -525,4 +531,117 @@ async fn write_all(stream: &TcpStream, mut buf: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The counting, against real servers on 127.0.0.1 port 0: wshub, a
+    //! wshub handler that drops messages on purpose, and the raw ceiling.
+    //! Counts only: no timing is asserted.
+
+    use super::*;
+    use crate::raw;
+    use wshub::{Client, Config, Message, Mode, Server, Target};
+
+    const SUBSCRIBERS: usize = 20;
+
+    fn options(url: String) -> Options {
+        Options {
+            url,
+            subscribers: SUBSCRIBERS,
+            publishers: 2,
+            size: 64,
+            rate: 0.0,
+            window: 16,
+            warmup: Duration::from_millis(100),
+            duration: Duration::from_millis(300),
+            drain: Duration::from_secs(10),
+            connect_concurrency: 4,
+            connect_timeout: Duration::from_secs(10),
+            settle: Duration::ZERO,
+            pid: None,
+        }
+    }
+
+    /// Runs the load; the whole run has a deadline so a hang fails.
+    fn load(opts: &Options) -> Outcome {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let run = async { tokio::time::timeout(Duration::from_secs(60), run(opts)).await };
+        tokio::task::LocalSet::new()
+            .block_on(&runtime, run)
+            .expect("the run ends within 60 s")
+            .expect("the run starts")
+    }
+
+    #[test]
+    fn every_message_reaches_every_subscriber_of_wshub() {
+        // The welcome text is not a benchmark message: it must be ignored.
+        let server = Server::bind(Config {
+            port: 0,
+            mode: Mode::Broadcast,
+            welcome: Some("connected".into()),
+            ..Config::default()
+        })
+        .unwrap();
+        let out = load(&options(format!("ws://{}/", server.local_addr())));
+        server.shutdown();
+        assert_eq!((out.connected, out.connect_errors), (SUBSCRIBERS, 0));
+        assert!(out.sent > 0 && out.delivered_in_window > 0);
+        assert_eq!(out.delivered, out.sent * SUBSCRIBERS as u64);
+        assert_eq!((out.lost, out.gaps, out.duplicates), (0, 0, 0));
+        assert_eq!(out.latency.count(), out.delivered_in_window);
+    }
+
+    #[test]
+    fn messages_a_server_drops_are_counted_lost() {
+        // Publisher 0's messages 2, 7, 12 and 17 never reach anyone.
+        let dropped = |stamp: Stamp| stamp.publisher == 0 && stamp.seq < 20 && stamp.seq % 5 == 2;
+        let lossy = move |client: &Client, message: Message| {
+            if let Message::Binary(data) = &message {
+                if Stamp::read(data).is_some_and(dropped) {
+                    return;
+                }
+            }
+            let _ = client.hub().send(Target::All, message);
+        };
+        let config = Config {
+            port: 0,
+            welcome: Some(String::new()),
+            ..Config::default()
+        };
+        let server = Server::start(config, lossy).unwrap();
+        let mut opts = options(format!("ws://{}/", server.local_addr()));
+        opts.rate = 200.0;
+        let out = load(&opts);
+        server.shutdown();
+        let lost_each = (0..out.sent_per_publisher[0])
+            .filter(|&seq| {
+                dropped(Stamp {
+                    publisher: 0,
+                    seq,
+                    sent_ns: 0,
+                })
+            })
+            .count() as u64;
+        assert!(lost_each > 0, "publisher 0 sent only {out:?}");
+        assert_eq!(out.lost, lost_each * SUBSCRIBERS as u64);
+        assert_eq!(out.delivered + out.lost, out.sent * SUBSCRIBERS as u64);
+        assert_eq!(out.duplicates, 0);
+    }
+
+    #[test]
+    fn the_raw_ceiling_delivers_everything() {
+        let listener = raw::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // The ceiling serves until the process ends, as it does in a benchmark.
+        std::thread::spawn(move || raw::serve(listener));
+        let out = load(&options(format!("ws://{addr}/")));
+        assert_eq!((out.connected, out.connect_errors), (SUBSCRIBERS, 0));
+        assert!(out.sent > 0);
+        assert_eq!(out.delivered, out.sent * SUBSCRIBERS as u64);
+        assert_eq!(out.lost, 0);
+    }
 }

@@ -26,6 +26,8 @@ struct Metric {
     name: &'static str,
     scale: f64,
     decimals: usize,
+    /// Whether more is better (deliveries) or worse (latency, memory).
+    more_is_better: bool,
 }
 
 const DELIVERIES: Metric = Metric {
@@ -33,60 +35,70 @@ const DELIVERIES: Metric = Metric {
     name: "deliveries/s",
     scale: 1.0,
     decimals: 0,
+    more_is_better: true,
 };
 const CPU: Metric = Metric {
     key: "server_cpu_ns_per_delivery",
     name: "server CPU ns/delivery",
     scale: 1.0,
     decimals: 0,
+    more_is_better: false,
 };
 const P50: Metric = Metric {
     key: "p50_us",
     name: "latency p50 ms",
     scale: 1e-3,
     decimals: 2,
+    more_is_better: false,
 };
 const P99: Metric = Metric {
     key: "p99_us",
     name: "latency p99 ms",
     scale: 1e-3,
     decimals: 2,
+    more_is_better: false,
 };
 const MAX: Metric = Metric {
     key: "max_us",
     name: "latency max ms",
     scale: 1e-3,
     decimals: 2,
+    more_is_better: false,
 };
 const LOST: Metric = Metric {
     key: "lost",
     name: "lost messages",
     scale: 1.0,
     decimals: 0,
+    more_is_better: false,
 };
 const CONNECT_ERRORS: Metric = Metric {
     key: "connect_errors",
     name: "connect errors",
     scale: 1.0,
     decimals: 0,
+    more_is_better: false,
 };
 const RSS_PER_CONN: Metric = Metric {
     key: "idle_rss_per_conn_kib",
     name: "RSS KiB/connection",
     scale: 1.0,
     decimals: 1,
+    more_is_better: false,
 };
 const THREADS: Metric = Metric {
     key: "server_threads",
     name: "threads",
     scale: 1.0,
     decimals: 0,
+    more_is_better: false,
 };
 const HANDSHAKES: Metric = Metric {
     key: "handshakes_per_s",
     name: "handshakes/s",
     scale: 1.0,
     decimals: 0,
+    more_is_better: true,
 };
 
 /// The runs of one scenario on one server.
@@ -164,7 +176,7 @@ pub fn render(text: &str) -> String {
 
     let mut header = vec!["scenario".to_string(), "metric".to_string()];
     header.extend(servers.iter().cloned());
-    header.extend(others.iter().map(|o| format!("wshub/{o}")));
+    header.extend(others.iter().map(|o| format!("wshub vs {o}")));
     let mut rows = vec![header];
     for (scenario, cells) in &scenarios {
         let Some(first) = cells.first().and_then(|c| c.runs.first()) else {
@@ -190,8 +202,8 @@ pub fn render(text: &str) -> String {
                 let ratio = cell_of("wshub")
                     .and_then(|w| w.median(metric.key))
                     .zip(cell_of(other).and_then(|o| o.median(metric.key)))
-                    .filter(|(_, o)| *o != 0.0)
-                    .map(|(w, o)| w / o);
+                    .filter(|(w, o)| *w != 0.0 && *o != 0.0)
+                    .map(|(w, o)| if metric.more_is_better { w / o } else { o / w });
                 row.push(match ratio {
                     Some(r) if metric.key != "lost" && metric.key != "connect_errors" => {
                         format!("{r:.2}×")
@@ -211,7 +223,7 @@ pub fn render(text: &str) -> String {
         .collect();
     let mut out = markdown(&rows);
     out.push_str(&format!(
-        "\nMedians of {} runs per cell, (min–max) when they differ. Ratios are wshub ÷ the other server's median.\n\n",
+        "\nMedians of {} runs per cell, (min–max) when they differ. \"wshub vs X\": how many times better wshub's median is than X's (above 1: wshub is better; for deliveries and handshakes, wshub ÷ X; for latency, CPU, memory and threads, X ÷ wshub).\n\n",
         counts.join(" or ")
     ));
     out.push_str(&targets(&scenarios));
@@ -391,7 +403,7 @@ fn targets(scenarios: &[(String, Vec<Cell<'_>>)]) -> String {
 }
 
 fn trim(v: f64) -> String {
-    if v >= 100.0 {
+    if v >= 100.0 || v.fract() == 0.0 {
         crate::report::group(v.round() as i64)
     } else {
         format!("{v:.2}")

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# wshub side by side with the tutorials' Node.js `ws` broadcast server and
+# the raw TCP fan-out ceiling, on the same machine, interleaved run by run
+# so that drift in the machine's speed hits every server alike.
+#
+#   examples/bench/compare.sh                  # everything, 2 repetitions
+#   REPS=3 SCENARIOS="S2 S3" examples/bench/compare.sh
+#
+# Settings (environment): REPS (2), DURATION (10) and WARMUP (2) seconds per
+# run, SCENARIOS ("S1 S2 S3 S4 S5-1000 S5-5000 C10k"), SERVERS ("wshub node
+# raw"), OUT (target/bench/DATE). Needs Rust, Node.js and npm.
+# Every run's JSON line goes to $OUT/results.jsonl, its table to $OUT/runs.log,
+# and the comparison (medians, spread, ratios, targets) to $OUT/summary.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+REPS=${REPS:-2}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+SCENARIOS=${SCENARIOS:-"S1 S2 S3 S4 S5-1000 S5-5000 C10k"}
+SERVERS=${SERVERS:-"wshub node raw"}
+OUT=${OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
+LOADGEN=target/release/examples/loadgen
+
+# What each scenario loads (see the Performance section of README.md).
+scenario_args() {
+  local timed="--duration $DURATION --warmup $WARMUP"
+  case $1 in
+    S1) echo "--subscribers 100 --publishers 1 --size 64 --rate 0 $timed" ;;
+    S2) echo "--subscribers 1000 --publishers 1 --size 64 --rate 0 $timed" ;;
+    S3) echo "--subscribers 1000 --publishers 1 --size 64 --rate 100 $timed" ;;
+    S4) echo "--subscribers 200 --publishers 200 --size 64 --rate 5 $timed" ;;
+    S5-1000) echo "--subscribers 1000 --publishers 0 --duration 1 --warmup 0" ;;
+    S5-5000) echo "--subscribers 5000 --publishers 0 --duration 1 --warmup 0" ;;
+    C10k) echo "--subscribers 10000 --publishers 1 --rate 1 --duration 3 --warmup 1" ;;
+    *) echo "unknown scenario $1" >&2; return 1 ;;
+  esac
+}
+
+# The raw ceiling has no per-connection state worth weighing.
+runs_on() {
+  case "$1:$2" in
+    S5-*:raw | C10k:raw) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# 10,000 clients need 10,000 descriptors in the load generator and as many
+# in the server (both inherit this limit; wshub and the load generator also
+# raise their own soft limit to the hard one).
+ulimit -n "$(ulimit -Hn)"
+
+echo "building wshub and the load generator (release)"
+cargo build --release --quiet --bin wshub --example loadgen
+echo "installing the ws package for the Node server"
+(cd examples/node && npm ci --no-audit --no-fund --silent)
+
+mkdir -p "$OUT"
+: >"$OUT/results.jsonl"
+: >"$OUT/runs.log"
+
+port_is_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 10000))
+    port_is_open "$port" || { echo "$port"; return; }
+  done
+}
+
+SERVER_PID=
+start_server() { # name port
+  case $1 in
+    wshub) target/release/wshub --port "$2" --mode broadcast --welcome '' --log-level warn & ;;
+    node) node examples/node/broadcast.mjs "$2" >/dev/null & ;;
+    raw) "$LOADGEN" --serve-raw "127.0.0.1:$2" 2>/dev/null & ;;
+  esac
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    port_is_open "$2" && return 0
+    sleep 0.1
+  done
+  echo "$1 did not start listening on port $2" >&2
+  return 1
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+# Rotate the server order each repetition so no server always goes first.
+rotated() { # rep servers...
+  local rep=$1; shift
+  local list=("$@") n=$# i
+  for ((i = 0; i < n; i++)); do echo "${list[(i + rep) % n]}"; done
+}
+
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), $(node --version) ws $(node -p "require('./examples/node/node_modules/ws/package.json').version"), $(rustc --version | cut -d' ' -f1-2)"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "machine: $machine; load average $load_start"
+started=$(date +%s)
+
+for scenario in $SCENARIOS; do
+  args=$(scenario_args "$scenario")
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for server in $(rotated "$rep" $SERVERS); do
+      runs_on "$scenario" "$server" || continue
+      port=$(free_port)
+      start_server "$server" "$port"
+      printf '%-8s rep %d  %-6s (load %s) ... ' "$scenario" "$rep" "$server" "$(cut -d' ' -f1 /proc/loadavg)"
+      {
+        echo "=== $scenario rep $rep $server (load $(cut -d' ' -f1-3 /proc/loadavg))"
+        # shellcheck disable=SC2086 # $args is a list of flags
+        "$LOADGEN" --url "ws://127.0.0.1:$port/" $args --pid "$SERVER_PID" \
+          --scenario "$scenario" --server-name "$server" --append-json "$OUT/results.jsonl"
+      } >>"$OUT/runs.log" 2>&1
+      stop_server
+      tail -n 1 "$OUT/results.jsonl" |
+        grep -o '"\(deliveries_per_s\|p99_us\|lost\|connect_errors\|idle_rss_per_conn_kib\)":[0-9.]*' |
+        tr '\n' ' ' | tr -d '"'
+      echo
+    done
+  done
+done
+
+{
+  echo "Machine: $machine."
+  echo "Load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - started)) s in all."
+  echo "Command: REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" examples/bench/compare.sh"
+  echo
+  "$LOADGEN" --summarize "$OUT/results.jsonl"
+} >"$OUT/summary.md"
+echo
+cat "$OUT/summary.md"
+echo
+echo "(all runs: $OUT/runs.log and $OUT/results.jsonl)"
