@@ -52,8 +52,12 @@ ulimit -n "$(ulimit -Hn)"
 
 echo "building wshub and the load generator (release)"
 cargo build --release --quiet --bin wshub --example loadgen
-echo "installing the ws package for the Node server"
-(cd examples/node && npm ci --no-audit --no-fund --silent)
+case " $SERVERS " in
+  *" node "*)
+    echo "installing the ws package for the Node server"
+    (cd examples/node && npm ci --no-audit --no-fund --silent)
+    ;;
+esac
 
 mkdir -p "$OUT"
 : >"$OUT/results.jsonl"
@@ -101,7 +105,10 @@ rotated() { # rep servers...
   for ((i = 0; i < n; i++)); do echo "${list[(i + rep) % n]}"; done
 }
 
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), Linux $(uname -r), $(node --version) ws $(node -p "require('./examples/node/node_modules/ws/package.json').version"), $(rustc --version | cut -d' ' -f1-2)"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r), $(rustc --version | cut -d' ' -f1-2)"
+if [ -d examples/node/node_modules/ws ]; then
+  machine="$machine, Node $(node --version) with ws $(node -p "require('./examples/node/node_modules/ws/package.json').version")"
+fi
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "machine: $machine; load average $load_start"
 started=$(date +%s)
