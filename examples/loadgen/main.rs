@@ -60,7 +60,8 @@ struct Args {
     /// Seconds of load before the measured window.
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
-    /// Longest wait, in seconds, for messages still on their way after the window.
+    /// After the window, seconds without any delivery before what has not
+    /// arrived is counted lost.
     #[arg(long, default_value_t = 5.0)]
     drain: f64,
     /// Handshakes in progress at once while connecting.

@@ -99,6 +99,10 @@ pub fn table(report: &Value) -> String {
         },
         other => other.to_string(),
     };
+    let ms = |key: &str| match report[key].as_f64() {
+        Some(us) => format!("{:.2}", us / 1000.0),
+        None => "-".to_string(),
+    };
     let rows: [(&str, String); 16] = [
         ("target", get("url")),
         (
@@ -132,12 +136,12 @@ pub fn table(report: &Value) -> String {
         ("messages sent/s", get("sent_per_s")),
         ("deliveries/s", get("deliveries_per_s")),
         (
-            "latency µs",
+            "latency ms",
             format!(
                 "p50 {}, p99 {}, max {}",
-                get("p50_us"),
-                get("p99_us"),
-                get("max_us")
+                ms("p50_us"),
+                ms("p99_us"),
+                ms("max_us")
             ),
         ),
         (

@@ -34,7 +34,7 @@ pub struct Options {
     pub window: u64,
     pub warmup: Duration,
     pub duration: Duration,
-    /// The longest wait after the window for what is still on its way.
+    /// After the window, how long to wait for the rest once nothing arrives.
     pub drain: Duration,
     pub connect_concurrency: usize,
     pub connect_timeout: Duration,
@@ -300,10 +300,15 @@ pub async fn run(opts: &Options) -> io::Result<Outcome> {
         let _ = publisher.await;
     }
 
-    // Drain: wait for what is still on its way, up to `opts.drain`.
-    let deadline = Instant::now() + opts.drain;
-    while missing(&shared, &subscribers, true) > 0 && Instant::now() < deadline {
+    // Drain: wait for what is still on its way, for as long as messages
+    // keep arriving (a slow server is slow, not lossy) but no longer than
+    // `opts.drain` without progress.
+    let mut progress = (shared.delivered.get(), Instant::now());
+    while missing(&shared, &subscribers, true) > 0 && progress.1.elapsed() < opts.drain {
         tokio::time::sleep(Duration::from_millis(5)).await;
+        if shared.delivered.get() != progress.0 {
+            progress = (shared.delivered.get(), Instant::now());
+        }
     }
 
     let counts = shared.counts.take();
