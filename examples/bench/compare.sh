@@ -62,6 +62,7 @@ esac
 mkdir -p "$OUT"
 : >"$OUT/results.jsonl"
 : >"$OUT/runs.log"
+: >"$OUT/busy.txt"
 
 port_is_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -98,6 +99,20 @@ stop_server() {
 }
 trap stop_server EXIT
 
+# How busy the machine is with other work: the share of all cores in use
+# over one second while none of ours runs (the load average would count
+# our own load generator and server too).
+busy_pct() {
+  local a b
+  read -ra a < <(head -1 /proc/stat)
+  sleep 1
+  read -ra b < <(head -1 /proc/stat)
+  local total=0 idle i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  idle=$((b[4] + b[5] - a[4] - a[5]))
+  echo $((100 * (total - idle) / (total > 0 ? total : 1)))
+}
+
 # Rotate the server order each repetition so no server always goes first.
 rotated() { # rep servers...
   local rep=$1; shift
@@ -111,6 +126,7 @@ if [ -d examples/node/node_modules/ws ]; then
 fi
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "machine: $machine; load average $load_start"
+echo "each run: machine busy before it (other work), then its figures"
 started=$(date +%s)
 
 for scenario in $SCENARIOS; do
@@ -118,11 +134,13 @@ for scenario in $SCENARIOS; do
   for ((rep = 1; rep <= REPS; rep++)); do
     for server in $(rotated "$rep" $SERVERS); do
       runs_on "$scenario" "$server" || continue
+      busy=$(busy_pct)
+      echo "$busy" >>"$OUT/busy.txt"
       port=$(free_port)
       start_server "$server" "$port"
-      printf '%-8s rep %d  %-6s (load %s) ... ' "$scenario" "$rep" "$server" "$(cut -d' ' -f1 /proc/loadavg)"
+      printf '%-8s rep %d  %-6s (machine %2d %% busy before) ' "$scenario" "$rep" "$server" "$busy"
       {
-        echo "=== $scenario rep $rep $server (load $(cut -d' ' -f1-3 /proc/loadavg))"
+        echo "=== $scenario rep $rep $server (machine $busy % busy before the run)"
         # shellcheck disable=SC2086 # $args is a list of flags
         "$LOADGEN" --url "ws://127.0.0.1:$port/" $args --pid "$SERVER_PID" \
           --scenario "$scenario" --server-name "$server" --append-json "$OUT/results.jsonl"
@@ -138,7 +156,7 @@ done
 
 {
   echo "Machine: $machine."
-  echo "Load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg); $(($(date +%s) - started)) s in all."
+  echo "Other work kept the machine $(sort -n "$OUT/busy.txt" | awk '{v[NR] = $1} END {printf "%d %% busy (median; %d–%d %%)", v[int((NR + 1) / 2)], v[1], v[NR]}') in the second before each run; load average $load_start at the start. $(($(date +%s) - started)) s in all."
   echo "Command: REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" examples/bench/compare.sh"
   echo
   "$LOADGEN" --summarize "$OUT/results.jsonl"
