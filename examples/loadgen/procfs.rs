@@ -37,11 +37,30 @@ pub fn sample(pid: &str) -> Option<Sample> {
     })
 }
 
+/// CPU time all cores have spent busy since boot, in ns (`/proc/stat`:
+/// user, nice, system, irq, softirq and steal time).
+pub fn machine_busy_ns() -> Option<u64> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|t| t.parse().unwrap_or(0))
+        .collect();
+    let busy: u64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| ticks.get(i))
+        .sum();
+    Some(busy * (1_000_000_000 / rustix::param::clock_ticks_per_second()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn this_process_can_be_sampled() {
         let s = super::sample("self").expect("/proc/self is readable");
         assert!(s.rss_kib > 0 && s.threads >= 1);
+        assert!(super::machine_busy_ns().is_some());
     }
 }

@@ -27,6 +27,15 @@ pub fn json(opts: &Options, labels: &Labels, out: &Outcome) -> Value {
         (cpu_ns as f64 / out.window_time.as_nanos().max(1) as f64 * 1000.0).round() / 10.0
     };
     let client_cpu = out.client[1].cpu_ns.saturating_sub(out.client[0].cpu_ns);
+    let server_cpu = out.server.map_or(0, |[_, _, start, end]| {
+        end.cpu_ns.saturating_sub(start.cpu_ns)
+    });
+    // Busy time of the whole machine that was neither the server's nor
+    // ours: other work on a shared machine, which disturbs the figures.
+    let other_cpu = out
+        .machine_busy_ns
+        .filter(|_| out.server.is_some())
+        .map(|busy| cpu_pct(busy.saturating_sub(server_cpu + client_cpu)));
 
     let mut report = json!({
         "scenario": labels.scenario,
@@ -57,6 +66,7 @@ pub fn json(opts: &Options, labels: &Labels, out: &Outcome) -> Value {
         "protocol_errors": out.protocol_errors,
         "client_cpu_pct": cpu_pct(client_cpu),
         "client_cpu_ns_per_delivery": per_delivery(client_cpu),
+        "other_cpu_pct": other_cpu,
         "server_pid": opts.pid,
         "server_cpu_pct": null,
         "server_cpu_ns_per_delivery": null,
@@ -66,8 +76,8 @@ pub fn json(opts: &Options, labels: &Labels, out: &Outcome) -> Value {
         "idle_rss_per_conn_kib": null,
         "server_threads": null,
     });
-    if let Some([before, connected, start, end]) = out.server {
-        let cpu = end.cpu_ns.saturating_sub(start.cpu_ns);
+    if let Some([before, connected, _, end]) = out.server {
+        let cpu = server_cpu;
         let per_conn = (out.connected > 0).then(|| {
             let grown = connected.rss_kib.saturating_sub(before.rss_kib) as f64;
             (grown / out.connected as f64 * 10.0).round() / 10.0
@@ -103,7 +113,7 @@ pub fn table(report: &Value) -> String {
         Some(us) => format!("{:.2}", us / 1000.0),
         None => "-".to_string(),
     };
-    let rows: [(&str, String); 16] = [
+    let rows: [(&str, String); 17] = [
         ("target", get("url")),
         (
             "load",
@@ -175,6 +185,10 @@ pub fn table(report: &Value) -> String {
         ),
         ("server threads", get("server_threads")),
         ("client CPU", format!("{} %", get("client_cpu_pct"))),
+        (
+            "other work's CPU",
+            format!("{} % (of one core)", get("other_cpu_pct")),
+        ),
         (
             "client CPU/delivery",
             format!("{} ns", get("client_cpu_ns_per_delivery")),

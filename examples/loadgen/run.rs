@@ -70,6 +70,9 @@ pub struct Outcome {
     pub client: [Sample; 2],
     /// Wall time between the window samples.
     pub window_time: Duration,
+    /// CPU time the whole machine spent busy in the window (every core,
+    /// every process): what the server and we did not use was other work.
+    pub machine_busy_ns: Option<u64>,
 }
 
 /// Where to connect.
@@ -286,14 +289,20 @@ pub async fn run(opts: &Options) -> io::Result<Outcome> {
         })
         .collect();
     tokio::time::sleep_until((shared.base + Duration::from_nanos(start)).into()).await;
-    let (server_a, client_a, wall_a) = (
+    let (server_a, client_a, machine_a, wall_a) = (
         server_sample(),
         procfs::sample("self").unwrap_or_default(),
+        procfs::machine_busy_ns(),
         Instant::now(),
     );
     tokio::time::sleep_until((shared.base + Duration::from_nanos(end)).into()).await;
-    let (server_b, client_b) = (server_sample(), procfs::sample("self").unwrap_or_default());
+    let (server_b, client_b, machine_b) = (
+        server_sample(),
+        procfs::sample("self").unwrap_or_default(),
+        procfs::machine_busy_ns(),
+    );
     out.window_time = wall_a.elapsed();
+    out.machine_busy_ns = machine_b.zip(machine_a).map(|(b, a)| b.saturating_sub(a));
     shared.stopping.set(true);
     shared.progress.notify_waiters();
     for publisher in publishers {

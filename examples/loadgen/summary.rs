@@ -13,9 +13,9 @@ fn metrics(run: &Value) -> &'static [Metric] {
     if run["publishers"].as_u64() == Some(0) {
         &[RSS_PER_CONN, THREADS, HANDSHAKES, CONNECT_ERRORS]
     } else if run["rate"].as_f64().unwrap_or(0.0) > 0.0 {
-        &[P50, P99, MAX, DELIVERIES, CPU, LOST, CONNECT_ERRORS]
+        &[P50, P99, MAX, DELIVERIES, CPU, LOST, CONNECT_ERRORS, OTHER]
     } else {
-        &[DELIVERIES, CPU, P50, P99, LOST]
+        &[DELIVERIES, CPU, P50, P99, LOST, OTHER]
     }
 }
 
@@ -89,6 +89,13 @@ const RSS_PER_CONN: Metric = Metric {
 const THREADS: Metric = Metric {
     key: "server_threads",
     name: "threads",
+    scale: 1.0,
+    decimals: 0,
+    more_is_better: false,
+};
+const OTHER: Metric = Metric {
+    key: "other_cpu_pct",
+    name: "other work, % of a core",
     scale: 1.0,
     decimals: 0,
     more_is_better: false,
@@ -205,7 +212,9 @@ pub fn render(text: &str) -> String {
                     .filter(|(w, o)| *w != 0.0 && *o != 0.0)
                     .map(|(w, o)| if metric.more_is_better { w / o } else { o / w });
                 row.push(match ratio {
-                    Some(r) if metric.key != "lost" && metric.key != "connect_errors" => {
+                    Some(r)
+                        if !["lost", "connect_errors", "other_cpu_pct"].contains(&metric.key) =>
+                    {
                         format!("{r:.2}×")
                     }
                     _ => "-".to_string(),
