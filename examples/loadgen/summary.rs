@@ -117,23 +117,43 @@ struct Cell<'a> {
 impl Cell<'_> {
     /// Median, min and max of `key` over the runs that have it.
     fn stats(&self, key: &str) -> Option<(f64, f64, f64)> {
-        let mut values: Vec<f64> = self.runs.iter().filter_map(|r| r[key].as_f64()).collect();
-        if values.is_empty() {
-            return None;
-        }
-        values.sort_by(f64::total_cmp);
-        let n = values.len();
-        let median = if n % 2 == 1 {
-            values[n / 2]
-        } else {
-            (values[n / 2 - 1] + values[n / 2]) / 2.0
-        };
-        Some((median, values[0], values[n - 1]))
+        spread(self.runs.iter().filter_map(|r| r[key].as_f64()).collect())
     }
 
     fn median(&self, key: &str) -> Option<f64> {
         self.stats(key).map(|(median, _, _)| median)
     }
+}
+
+/// Median, min and max.
+fn spread(mut values: Vec<f64>) -> Option<(f64, f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    Some((median, values[0], values[n - 1]))
+}
+
+/// How many times better wshub did than `other` on `metric`, repetition by
+/// repetition (the n-th runs of both servers are one repetition, run back
+/// to back): median, min and max of those ratios. Pairing runs that were
+/// close in time cancels most of the machine's drift between repetitions.
+fn paired_ratio(wshub: &Cell, other: &Cell, metric: &Metric) -> Option<(f64, f64, f64)> {
+    let ratios = wshub
+        .runs
+        .iter()
+        .zip(&other.runs)
+        .filter_map(|(w, o)| w[metric.key].as_f64().zip(o[metric.key].as_f64()))
+        .filter(|(w, o)| *w != 0.0 && *o != 0.0)
+        .map(|(w, o)| if metric.more_is_better { w / o } else { o / w })
+        .collect();
+    spread(ratios)
 }
 
 /// Scenarios in the order first seen, each with its servers (wshub first).
@@ -207,15 +227,18 @@ pub fn render(text: &str) -> String {
             }
             for other in &others {
                 let ratio = cell_of("wshub")
-                    .and_then(|w| w.median(metric.key))
-                    .zip(cell_of(other).and_then(|o| o.median(metric.key)))
-                    .filter(|(w, o)| *w != 0.0 && *o != 0.0)
-                    .map(|(w, o)| if metric.more_is_better { w / o } else { o / w });
+                    .zip(cell_of(other))
+                    .and_then(|(w, o)| paired_ratio(w, o, metric));
                 row.push(match ratio {
-                    Some(r)
+                    Some((median, min, max))
                         if !["lost", "connect_errors", "other_cpu_pct"].contains(&metric.key) =>
                     {
-                        format!("{r:.2}×")
+                        let (median, min, max) = (times(median), times(min), times(max));
+                        if min == max {
+                            median
+                        } else {
+                            format!("{median} ({min}–{max})")
+                        }
                     }
                     _ => "-".to_string(),
                 });
@@ -232,7 +255,7 @@ pub fn render(text: &str) -> String {
         .collect();
     let mut out = markdown(&rows);
     out.push_str(&format!(
-        "\nMedians of {} runs per cell, (min–max) when they differ. \"wshub vs X\": how many times better wshub's median is than X's (above 1: wshub is better; for deliveries and handshakes, wshub ÷ X; for latency, CPU, memory and threads, X ÷ wshub).\n\n",
+        "\nMedians of {} runs per cell, (min–max) when they differ. \"wshub vs X\": how many times better wshub did than X, repetition by repetition (the servers of one repetition run back to back): wshub ÷ X for deliveries and handshakes, X ÷ wshub for latency, CPU, memory and threads, so above 1 means wshub is better; the median of those ratios, (min–max).\n\n",
         counts.join(" or ")
     ));
     out.push_str(&targets(&scenarios));
@@ -301,7 +324,8 @@ fn markdown(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The targets, each with the measured median and whether it is met.
+/// The targets, each with the measured median (for ratios, the
+/// median of the per-repetition ratios) and whether it is met.
 fn targets(scenarios: &[(String, Vec<Cell<'_>>)]) -> String {
     let median = |scenario: &str, server: &str, key: &str| {
         scenarios
@@ -310,11 +334,17 @@ fn targets(scenarios: &[(String, Vec<Cell<'_>>)]) -> String {
             .and_then(|(_, cells)| cells.iter().find(|c| c.server == server))
             .and_then(|c| c.median(key))
     };
+    let cell = |scenario: &str, server: &str| {
+        scenarios
+            .iter()
+            .find(|(s, _)| s == scenario)
+            .and_then(|(_, cells)| cells.iter().find(|c| c.server == server))
+    };
     let ratio = |scenario: &str, other: &str| {
-        median(scenario, "wshub", "deliveries_per_s")
-            .zip(median(scenario, other, "deliveries_per_s"))
-            .filter(|(_, o)| *o > 0.0)
-            .map(|(w, o)| w / o)
+        cell(scenario, "wshub")
+            .zip(cell(scenario, other))
+            .and_then(|(w, o)| paired_ratio(w, o, &DELIVERIES))
+            .map(|(median, _, _)| median)
     };
     let wshub_runs: Vec<&Value> = scenarios
         .iter()
@@ -395,20 +425,29 @@ fn targets(scenarios: &[(String, Vec<Cell<'_>>)]) -> String {
         "met".to_string(),
     ]];
     for (name, value, ok, unit) in checks {
-        let (shown, met) = match value {
-            None => ("not run".to_string(), "-"),
-            Some(v) if unit.is_empty() => (
-                if v == 1.0 { "yes" } else { "no" }.to_string(),
-                if ok(v) { "yes" } else { "NO" },
-            ),
-            Some(v) => (
-                format!("{}{unit}", trim(v)),
-                if ok(v) { "yes" } else { "NO" },
-            ),
+        let shown = match value {
+            None => "not run".to_string(),
+            Some(v) if unit.is_empty() => if v == 1.0 { "yes" } else { "no" }.to_string(),
+            Some(v) if unit == "×" => times(v),
+            Some(v) => format!("{}{unit}", trim(v)),
+        };
+        let met = match value {
+            None => "-",
+            Some(v) if ok(v) => "yes",
+            Some(_) => "NO",
         };
         rows.push(vec![name.to_string(), shown, met.to_string()]);
     }
     markdown(&rows)
+}
+
+/// A ratio with three significant digits: 0.847×, 151×.
+fn times(r: f64) -> String {
+    match r {
+        r if r >= 100.0 => format!("{r:.0}×"),
+        r if r >= 10.0 => format!("{r:.1}×"),
+        r => format!("{r:.3}×").replace(".000×", "×"),
+    }
 }
 
 fn trim(v: f64) -> String {
