@@ -297,13 +297,8 @@ mod tests {
         }
     }
 
-    fn room(name: &str) -> Command {
-        Command::Join { room: name.into() }
-    }
-
-    #[test]
-    fn a_room_disappears_with_its_last_member() {
-        let (a, b) = (ClientId(1), ClientId(2));
+    /// Clients `a` and `b`, connected and entered (both in the lobby).
+    fn two_in_the_lobby(a: ClientId, b: ClientId) -> (Rooms, Outbox) {
         let mut out = Outbox {
             connected: vec![a, b],
             sent: vec![],
@@ -311,6 +306,17 @@ mod tests {
         let mut rooms = Rooms::default();
         rooms.enter(a, None, 2, &mut out.post());
         rooms.enter(b, None, 2, &mut out.post());
+        (rooms, out)
+    }
+
+    fn room(name: &str) -> Command {
+        Command::Join { room: name.into() }
+    }
+
+    #[test]
+    fn a_room_disappears_with_its_last_member() {
+        let (a, b) = (ClientId(1), ClientId(2));
+        let (mut rooms, mut out) = two_in_the_lobby(a, b);
         rooms.command(a, room("ops"), &mut out.post()).unwrap();
         rooms.command(b, room("ops"), &mut out.post()).unwrap();
         assert_eq!(rooms.rooms.len(), 2);
@@ -326,13 +332,7 @@ mod tests {
     #[test]
     fn a_name_is_free_again_once_its_holder_exits_or_renames() {
         let (a, b) = (ClientId(1), ClientId(2));
-        let mut out = Outbox {
-            connected: vec![a, b],
-            sent: vec![],
-        };
-        let mut rooms = Rooms::default();
-        rooms.enter(a, None, 2, &mut out.post());
-        rooms.enter(b, None, 2, &mut out.post());
+        let (mut rooms, mut out) = two_in_the_lobby(a, b);
         let name = |n: &str| Command::Name { name: n.into() };
         rooms.command(a, name("Alice"), &mut out.post()).unwrap();
         let taken = rooms.command(b, name("alice"), &mut out.post());
