@@ -12,8 +12,12 @@
 //! (The binary has this built in: `wshub --token SECRET`, or
 //! `--jwt-secret` for signed tokens. This example shows the hook.)
 
+mod common;
+
+use std::process::ExitCode;
+
 use wshub::http::{Request, Response};
-use wshub::{Client, Config, Handler, Message, Server};
+use wshub::{Client, Config, Handler, Message, Server, StartError};
 
 struct TokenGate {
     token: String,
@@ -46,7 +50,7 @@ impl Handler for TokenGate {
 
 /// Starts the server with the token clients must present (the tests call
 /// this with port 0).
-pub fn start(config: Config, token: &str) -> std::io::Result<Server> {
+pub fn start(config: Config, token: &str) -> Result<Server, StartError> {
     Server::start(
         config,
         TokenGate {
@@ -55,18 +59,10 @@ pub fn start(config: Config, token: &str) -> std::io::Result<Server> {
     )
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
+fn main() -> ExitCode {
     let token = std::env::var("TOKEN").unwrap_or_else(|_| "opensesame".into());
-    let server = start(Config::default(), &token)?;
-    println!(
-        "ws://{}/?token={token}  (Ctrl-C to stop)",
-        server.local_addr()
-    );
-    loop {
-        std::thread::park();
-    }
+    common::serve(
+        |config| start(config, &token),
+        |addr| format!("ws://{addr}/?token={token}"),
+    )
 }

@@ -4,10 +4,14 @@
 //! Run it with `cargo run --example broadcast` (or `-- --others`), open two
 //! terminals with `npx wscat -c ws://127.0.0.1:3000`, and type in one.
 
-use wshub::{Client, Config, Message, Server, Target};
+mod common;
+
+use std::process::ExitCode;
+
+use wshub::{Client, Config, Message, Server, StartError, Target};
 
 /// Starts the broadcast server (the tests call this with port 0).
-pub fn start(config: Config, others_only: bool) -> std::io::Result<Server> {
+pub fn start(config: Config, others_only: bool) -> Result<Server, StartError> {
     // Node loops over `wss.clients` and sends to each open one, skipping the
     // sender for "everyone else". Here the hub does the loop: we only say
     // who should get the message.
@@ -21,18 +25,10 @@ pub fn start(config: Config, others_only: bool) -> std::io::Result<Server> {
     })
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
+fn main() -> ExitCode {
     let others_only = std::env::args().any(|arg| arg == "--others");
-    let server = start(Config::default(), others_only)?;
-    println!(
-        "broadcast server on ws://{}  (Ctrl-C to stop)",
-        server.local_addr()
-    );
-    loop {
-        std::thread::park();
-    }
+    common::serve(
+        |config| start(config, others_only),
+        |addr| format!("broadcast server on ws://{addr}"),
+    )
 }

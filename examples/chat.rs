@@ -8,12 +8,15 @@
 //! Run it with `cargo run --example chat`, then in two more terminals
 //! `cargo run --example client -- --json` and type.
 
-use std::io::BufRead;
+mod common;
 
-use wshub::{Chat, Config, Handler, Hub, Server, Target};
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use wshub::{Chat, Config, Handler, Hub, Server, StartError, Target};
 
 /// Starts the chat server (the tests call this with port 0).
-pub fn start(config: Config) -> std::io::Result<Server> {
+pub fn start(config: Config) -> Result<Server, StartError> {
     // Node would `JSON.parse` each message in `ws.on('message')`, keep a
     // map of rooms, and answer `{type: 'error'}` when parsing fails. The
     // built-in `Chat` handler does all of that: it parses on the client's
@@ -31,19 +34,15 @@ pub fn announce_lines(hub: &Hub, input: impl BufRead) {
     }
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
-    let server = start(Config::default())?;
-    println!(
-        "chat server on ws://{}: type a line to announce it (Ctrl-C to stop)",
-        server.local_addr()
-    );
-    announce_lines(&server.hub(), std::io::stdin().lock());
-    // Stdin has closed (the server runs in the background): keep serving.
-    loop {
-        std::thread::park();
-    }
+fn main() -> ExitCode {
+    common::serve(
+        |config| {
+            let server = start(config)?;
+            // The server runs on its own threads; this one reads the terminal.
+            let hub = server.hub();
+            std::thread::spawn(move || announce_lines(&hub, std::io::stdin().lock()));
+            Ok(server)
+        },
+        |addr| format!("chat server on ws://{addr}: type a line to announce it"),
+    )
 }

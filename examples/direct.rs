@@ -5,7 +5,11 @@
 //! Run it with `cargo run --example direct`, connect twice with
 //! `npx wscat -c ws://127.0.0.1:3000`, and send `@1 psst` from the second.
 
-use wshub::{Client, ClientId, Config, Handler, Message, Server, Target};
+mod common;
+
+use std::process::ExitCode;
+
+use wshub::{Client, ClientId, Config, Handler, Message, Server, StartError, Target};
 
 struct Direct;
 
@@ -37,21 +41,12 @@ impl Handler for Direct {
 }
 
 /// Starts the server (the tests call this with port 0).
-pub fn start(config: Config) -> std::io::Result<Server> {
+pub fn start(config: Config) -> Result<Server, StartError> {
     Server::start(config, Direct)
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
-    let server = start(Config::default())?;
-    println!(
-        "direct-message server on ws://{}  (Ctrl-C to stop)",
-        server.local_addr()
-    );
-    loop {
-        std::thread::park();
-    }
+fn main() -> ExitCode {
+    common::serve(start, |addr| {
+        format!("direct-message server on ws://{addr}")
+    })
 }

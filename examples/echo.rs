@@ -4,10 +4,14 @@
 //! Run it with `cargo run --example echo`, then connect with
 //! `npx wscat -c ws://127.0.0.1:3000` and type something.
 
-use wshub::{Client, Config, Message, Server};
+mod common;
+
+use std::process::ExitCode;
+
+use wshub::{Client, Config, Message, Server, StartError};
 
 /// Starts the echo server (the tests call this with port 0).
-pub fn start(config: Config) -> std::io::Result<Server> {
+pub fn start(config: Config) -> Result<Server, StartError> {
     // Node: `ws.on('message', (data) => ws.send(data))`. Here the closure is
     // the message handler, and `reply` sends to the client that spoke.
     let echo = |client: &Client, message: Message| {
@@ -17,18 +21,6 @@ pub fn start(config: Config) -> std::io::Result<Server> {
     Server::start(config, echo)
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
-    let server = start(Config::default())?;
-    println!(
-        "echo server on ws://{}  (Ctrl-C to stop)",
-        server.local_addr()
-    );
-    // The server runs on its own threads; this one only waits.
-    loop {
-        std::thread::park();
-    }
+fn main() -> ExitCode {
+    common::serve(start, |addr| format!("echo server on ws://{addr}"))
 }

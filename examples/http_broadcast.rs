@@ -10,8 +10,12 @@
 //!
 //! and every client prints the message; curl prints how many got it.
 
+mod common;
+
+use std::process::ExitCode;
+
 use wshub::http::{Request, Response};
-use wshub::{Client, Config, Handler, Hub, Message, Server, Target};
+use wshub::{Client, Config, Handler, Hub, Message, Server, StartError, Target};
 
 struct Notifier;
 
@@ -45,19 +49,12 @@ impl Handler for Notifier {
 }
 
 /// Starts the server (the tests call this with port 0).
-pub fn start(config: Config) -> std::io::Result<Server> {
+pub fn start(config: Config) -> Result<Server, StartError> {
     Server::start(config, Notifier)
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
-    let server = start(Config::default())?;
-    let addr = server.local_addr();
-    println!("clients: ws://{addr}   push: curl -d 'hello' http://{addr}/notify");
-    loop {
-        std::thread::park();
-    }
+fn main() -> ExitCode {
+    common::serve(start, |addr| {
+        format!("clients: ws://{addr}   push: curl -d 'hello' http://{addr}/notify")
+    })
 }

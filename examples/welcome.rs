@@ -4,7 +4,11 @@
 //! Run it with `cargo run --example welcome` and connect a few times with
 //! `npx wscat -c ws://127.0.0.1:3000`.
 
-use wshub::{Client, Config, Handler, Message, Server, Target};
+mod common;
+
+use std::process::ExitCode;
+
+use wshub::{Client, Config, Handler, Message, Server, StartError, Target};
 
 /// A handler with all three hooks, like Socket.IO's `connection`,
 /// `message` and `disconnect` events.
@@ -33,21 +37,10 @@ impl Handler for Welcome {
 }
 
 /// Starts the server (the tests call this with port 0).
-pub fn start(config: Config) -> std::io::Result<Server> {
+pub fn start(config: Config) -> Result<Server, StartError> {
     Server::start(config, Welcome)
 }
 
-fn main() -> std::io::Result<()> {
-    simple_logger::SimpleLogger::new()
-        .with_level(log::LevelFilter::Info)
-        .init()
-        .ok();
-    let server = start(Config::default())?;
-    println!(
-        "welcome server on ws://{}  (Ctrl-C to stop)",
-        server.local_addr()
-    );
-    loop {
-        std::thread::park();
-    }
+fn main() -> ExitCode {
+    common::serve(start, |addr| format!("welcome server on ws://{addr}"))
 }

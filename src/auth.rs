@@ -19,7 +19,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::http::{Request, Response};
+use crate::http::{percent_decode_lenient, Request, Response};
 
 /// The cookie that may carry the credential.
 pub const COOKIE: &str = "wshub_token";
@@ -255,7 +255,7 @@ fn credentials(request: &Request) -> Vec<Vec<u8>> {
         .flat_map(|query| query.split('&'))
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, _)| *name == QUERY_PARAM)
-        .map(|(_, value)| percent_decode(value));
+        .map(|(_, value)| percent_decode_lenient(value));
     let cookie = headers("Cookie")
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
@@ -272,36 +272,6 @@ fn credentials(request: &Request) -> Vec<Vec<u8>> {
     bearer.chain(query).chain(cookie).collect()
 }
 
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as
-/// it is. `+` stays `+` (not a space), so a base64 token pasted into a URL
-/// unencoded still matches.
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = match bytes.get(i..i + 3) {
-            Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(hi, lo)| hi << 4 | lo),
-            _ => None,
-        };
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn hex(digit: u8) -> Option<u8> {
-    (digit as char).to_digit(16).map(|d| d as u8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,9 +284,9 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode("a%20b%2Bc+d"), b"a b+c+d");
-        assert_eq!(percent_decode("%zz%4"), b"%zz%4");
-        assert_eq!(percent_decode("%e2%82%ac"), "€".as_bytes());
+        assert_eq!(percent_decode_lenient("a%20b%2Bc+d"), b"a b+c+d");
+        assert_eq!(percent_decode_lenient("%zz%4"), b"%zz%4");
+        assert_eq!(percent_decode_lenient("%e2%82%ac"), "€".as_bytes());
     }
 
     #[test]

@@ -1,14 +1,13 @@
 //! Server settings, with the defaults a newcomer and a LAN both want.
+//! What a mode does with messages is its handler's business: the handlers
+//! hold their own settings ([`crate::Broadcast::welcome`],
+//! [`crate::Chat::max_text`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Auth;
-use crate::chat::Chat;
-use crate::handler::Handler;
-use crate::modes::{Broadcast, Echo, Mode, Recipients};
 
 /// Everything a [`crate::Server`] needs to know. Build it with struct
 /// update syntax from [`Config::default`].
@@ -19,23 +18,9 @@ pub struct Config {
     pub bind: IpAddr,
     /// Port to listen on. Default 3000; 0 picks a free port (tests do).
     pub port: u16,
-    /// The built-in behaviour [`crate::Server::bind`] uses. Default chat.
-    pub mode: Mode,
-    /// Text sent to each client on connect; `None` uses the mode's default
-    /// (the tutorial's greeting in broadcast mode, nothing in echo mode),
-    /// an empty string sends nothing. Chat mode always greets with its JSON
-    /// `welcome` instead.
-    pub welcome: Option<String>,
-    /// In broadcast mode, whether the sender receives its own messages.
-    /// Default [`Recipients::Everyone`].
-    pub recipients: Recipients,
     /// Largest message or frame a client may send, in bytes; a larger one
     /// closes the connection with 1009. Default 1 MiB.
     pub max_message: usize,
-    /// In chat mode, the longest `text` a message may carry, in bytes; a
-    /// longer one gets a `too_long` error and the connection stays open.
-    /// Default 16 KiB (keep it below `max_message`, which closes instead).
-    pub max_text: usize,
     /// Bytes a client's backlog may hold behind the message being written;
     /// a client that falls further behind is closed with 1008 "slow
     /// consumer". Default 1 MiB: big enough for bursts, small enough that
@@ -74,11 +59,7 @@ impl Default for Config {
         Config {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 3000,
-            mode: Mode::default(),
-            welcome: None,
-            recipients: Recipients::default(),
             max_message: 1 << 20,
-            max_text: Chat::DEFAULT_MAX_TEXT,
             max_queue: 1 << 20,
             ping_interval: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(5),
@@ -98,26 +79,6 @@ impl Config {
         SocketAddr::new(self.bind, self.port)
     }
 
-    /// The handler for [`Config::mode`], with this config's welcome text and
-    /// recipients.
-    pub fn mode_handler(&self) -> Arc<dyn Handler> {
-        match self.mode {
-            Mode::Echo => Arc::new(Echo {
-                welcome: self.welcome.clone().unwrap_or_default(),
-            }),
-            Mode::Broadcast => Arc::new(Broadcast {
-                welcome: self
-                    .welcome
-                    .clone()
-                    .unwrap_or_else(|| Broadcast::DEFAULT_WELCOME.into()),
-                recipients: self.recipients,
-            }),
-            Mode::Chat => Arc::new(Chat {
-                max_text: self.max_text,
-            }),
-        }
-    }
-
     /// Checks the settings that would make the server misbehave.
     ///
     /// # Errors
@@ -126,9 +87,6 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if self.max_message < 125 {
             return Err("max-message must be at least 125 bytes".into());
-        }
-        if self.max_text == 0 {
-            return Err("max-text must be at least 1 byte".into());
         }
         if self.max_queue == 0 {
             return Err("max-queue must be at least 1 byte".into());

@@ -22,7 +22,7 @@ use crate::hub::{ClientId, Hub, HubClosed, Target};
 /// ```
 /// use wshub::{Client, Config, Message, Server};
 ///
-/// # fn main() -> std::io::Result<()> {
+/// # fn main() -> Result<(), wshub::StartError> {
 /// let config = Config { port: 0, ..Config::default() };
 /// let echo = |client: &Client, message: Message| {
 ///     let _ = client.reply(message);
@@ -33,7 +33,15 @@ use crate::hub::{ClientId, Hub, HubClosed, Target};
 /// # Ok(())
 /// # }
 /// ```
+///
+/// If a handler method panics, only that client's connection ends: it is
+/// closed with 1011, and [`Handler::on_disconnect`] still runs for it.
 pub trait Handler: Send + Sync + 'static {
+    /// How the start-up log names this handler, such as "chat mode".
+    fn name(&self) -> &str {
+        "a custom handler"
+    }
+
     /// A client asks to upgrade to WebSocket: accept it (`Ok`), or refuse it
     /// with the response to send instead. The request's path, query and
     /// headers are all there, so this is where your own authentication

@@ -388,23 +388,46 @@ fn read_line(
 /// broken or the result is not UTF-8. A `+` stays a `+` (it means a space
 /// only in form-encoded query strings).
 pub fn percent_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'%' {
-            let hex = tail.get(..2)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
-                return None;
+    let (bytes, all_valid) = decode_escapes(text);
+    all_valid.then(|| String::from_utf8(bytes).ok())?
+}
+
+/// Decodes `%XX` escapes into bytes, keeping a `%` not followed by two hex
+/// digits as it is; `+` stays `+`. For credentials, so that a base64 token
+/// pasted into a URL unencoded still matches.
+pub fn percent_decode_lenient(text: &str) -> Vec<u8> {
+    decode_escapes(text).0
+}
+
+/// The one percent-decoder: the bytes, and whether every `%` began a valid
+/// escape (a broken one is copied as it is).
+fn decode_escapes(text: &str) -> (Vec<u8>, bool) {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut all_valid = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i..i + 3) {
+            Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(hi, lo)| hi << 4 | lo),
+            _ => None,
+        };
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
             }
-            bytes.push(u8::from_str_radix(hex, 16).ok()?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(b);
-            rest = tail;
+            None => {
+                all_valid &= bytes[i] != b'%';
+                out.push(bytes[i]);
+                i += 1;
+            }
         }
     }
-    String::from_utf8(bytes).ok()
+    (out, all_valid)
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
 }
 
 /// An HTTP response, written whole with a `Content-Length`.

@@ -1,63 +1,67 @@
-//! wshub: a WebSocket broadcast hub on plain blocking threads.
+//! wshub: a WebSocket hub on plain blocking threads.
 //!
 //! Blocking, because it keeps the code a direct translation of the
 //! tutorials it mirrors, and because at LAN scale threads are cheap when
-//! their stacks and buffers are small:
+//! their stacks and buffers are small. The source tree has the shape of
+//! the threads:
 //!
 //! ```text
-//! accept thread      TcpListener::accept ─► spawn a thread (small stack)
-//! connection thread  read the request head ─► plain HTTP: answer it
-//! (one per socket)                         └► WebSocket: 101, join the hub,
-//!                                             then only read; messages go to
-//!                                             the Handler, tungstenite's
-//!                                             pong/close replies go to the hub
-//! hub thread (one)   owns the client list and does every write, never
-//!                    blocking: MSG_DONTWAIT sends, a bounded backlog per
-//!                    client, one encode per broadcast, one vectored send
-//!                    per client per turn
+//! accept thread      server.rs: TcpListener::accept ─► a thread per socket
+//!                    (over --max-clients: conn/turn_away.rs answers 503)
+//! connection thread  conn/: read the request head (http.rs)
+//! (one per socket)   ├─ plain HTTP ─► conn/routes.rs (the API), else
+//!                    │                conn/static_files.rs (the page)
+//!                    └─ WebSocket ──► conn/upgrade.rs (auth.rs checks),
+//!                                     101, join the hub, then only read
+//!                                     (conn/websocket.rs): messages go to
+//!                                     the Handler (handler.rs, modes/),
+//!                                     pong/close replies go to the hub
+//! hub thread (one)   hub/: owns the clients and the rooms and does every
+//!                    write, never blocking (hub/dispatcher.rs): one encode
+//!                    per message, merged runs, one vectored send per
+//!                    client per turn, a bounded backlog (hub/outbox.rs)
 //! ```
 //!
-//! Start a server with [`Server::bind`] (a built-in [`Mode`]) or
-//! [`Server::start`] (your own [`Handler`]); reach its clients from any
-//! thread through the [`Hub`]. The default mode, [`Chat`], speaks the JSON
-//! protocol of [`protocol`]: names, rooms, direct messages, acks.
+//! Start a server with [`Server::start`] and a [`Handler`]: a built-in
+//! mode ([`Echo`], [`Broadcast`], [`Chat`]) or your own. Reach its clients
+//! and rooms from any thread through the [`Hub`]. The hub knows clients,
+//! rooms and [`Target`]s, and no application protocol: [`Chat`] builds its
+//! JSON protocol ([`protocol`]: names, presence, direct messages, acks) on
+//! the same public API your handler uses.
 //!
 //! ```
-//! use wshub::{Config, Message, Mode, Server, Target};
+//! use wshub::{Broadcast, Config, Message, Server, Target};
 //!
-//! # fn main() -> std::io::Result<()> {
-//! let server = Server::bind(Config { port: 0, mode: Mode::Broadcast, ..Config::default() })?;
+//! # fn main() -> Result<(), wshub::StartError> {
+//! let server = Server::start(Config { port: 0, ..Config::default() }, Broadcast::default())?;
 //! println!("connect to ws://{}", server.local_addr());
-//! // From any thread: push a message to every client.
+//! // From any thread: push a message to every client, or to a room.
 //! let _ = server.hub().send(Target::All, Message::text("hello, everyone"));
+//! let _ = server.hub().send(Target::Room("kitchen".into()), Message::text("dinner!"));
 //! server.shutdown();
 //! # Ok(())
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod auth;
-mod chat;
 mod config;
-mod connection;
-mod frame;
+mod conn;
 mod handler;
 pub mod http;
 mod hub;
 mod modes;
-mod outbox;
-pub mod protocol;
-mod rooms;
-mod routes;
 mod server;
-mod static_files;
-mod turn_away;
-pub mod upgrade;
+mod watched;
 
-pub use chat::Chat;
 pub use config::Config;
+pub use conn::upgrade;
 pub use handler::{Client, Handler};
-pub use hub::{ClientId, ClientInfo, Hub, HubClosed, ShutdownSummary, Stats, Target};
-pub use modes::{Broadcast, Echo, Mode, Recipients};
-pub use server::Server;
+pub use hub::{
+    ClientId, ClientInfo, Hub, HubClosed, Receipt, Room, RoomInfo, ShutdownSummary, Stats, Target,
+};
+pub use modes::chat::protocol;
+pub use modes::{Broadcast, Chat, Echo, Recipients};
+pub use server::{Server, StartError};
 pub use tungstenite::Message;

@@ -1,5 +1,5 @@
-//! The `wshub` binary: flags → [`wshub::Config`], a logger, and a server
-//! that runs until SIGINT or SIGTERM.
+//! The `wshub` binary: flags → [`wshub::Config`] and the handler of
+//! `--mode`, a logger, and a server that runs until SIGINT or SIGTERM.
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use log::{error, info};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 use wshub::auth::{Auth, Secret};
-use wshub::{Config, Mode, Recipients, Server};
+use wshub::{Broadcast, Chat, Config, Echo, Recipients, Server};
 
 /// A WebSocket server on plain threads: echo, broadcast and chat, as in the
 /// Node.js tutorials.
@@ -40,8 +38,8 @@ struct Args {
     max_message: usize,
     /// In chat mode, the longest message text, in bytes (longer gets a
     /// too_long error; the connection stays open).
-    #[arg(long, default_value_t = wshub::Chat::DEFAULT_MAX_TEXT)]
-    max_text: usize,
+    #[arg(long, default_value_t = Chat::DEFAULT_MAX_TEXT as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_text: u64,
     /// Bytes a client may fall behind before it is closed with 1008 "slow
     /// consumer".
     #[arg(long, default_value_t = 1 << 20)]
@@ -109,19 +107,7 @@ fn main() -> ExitCode {
     let config = Config {
         bind: args.bind,
         port: args.port,
-        mode: match args.mode {
-            ModeArg::Echo => Mode::Echo,
-            ModeArg::Broadcast => Mode::Broadcast,
-            ModeArg::Chat => Mode::Chat,
-        },
-        welcome: args.welcome,
-        recipients: if args.exclude_sender {
-            Recipients::Others
-        } else {
-            Recipients::Everyone
-        },
         max_message: args.max_message,
-        max_text: args.max_text,
         max_queue: args.max_queue,
         ping_interval: Duration::from_secs(args.ping_interval),
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
@@ -136,25 +122,41 @@ fn main() -> ExitCode {
         },
         ..Config::default()
     };
-    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
-        Ok(signals) => signals,
-        Err(err) => {
-            error!("cannot listen for signals: {err}");
-            return ExitCode::FAILURE;
-        }
+    let welcome = args.welcome;
+    let started = match args.mode {
+        ModeArg::Echo => Server::start(
+            config,
+            Echo {
+                welcome: welcome.unwrap_or_default(),
+            },
+        ),
+        ModeArg::Broadcast => Server::start(
+            config,
+            Broadcast {
+                welcome: welcome.unwrap_or_else(|| Broadcast::DEFAULT_WELCOME.into()),
+                recipients: if args.exclude_sender {
+                    Recipients::Others
+                } else {
+                    Recipients::Everyone
+                },
+            },
+        ),
+        ModeArg::Chat => Server::start(config, Chat::default().max_text(args.max_text as usize)),
     };
-    let server = match Server::bind(config) {
+    let server = match started {
         Ok(server) => server,
         Err(err) => {
             error!("cannot start: {err}");
             return ExitCode::FAILURE;
         }
     };
-    if let Some(signal) = signals.forever().next() {
-        info!("signal {signal}: shutting down");
+    match server.wait() {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            error!("cannot listen for signals: {err}");
+            ExitCode::FAILURE
+        }
     }
-    server.shutdown();
-    ExitCode::SUCCESS
 }
 
 /// Every client holds one file descriptor, and a shell's default soft limit

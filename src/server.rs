@@ -1,26 +1,26 @@
 //! The accept loop and the [`Server`] handle.
 //!
-//! The main (accept) thread takes each connection from a std
-//! [`TcpListener`] and gives it a thread of its own with a small stack; the
+//! The accept thread takes each connection from a std [`TcpListener`] and
+//! gives it a thread of its own with a small stack ([`crate::conn`]); the
 //! hub thread does every WebSocket write. [`Server`] starts all of that and
-//! stops it again.
+//! stops it again, when told to or when dropped.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use log::{error, info, warn};
 
 use crate::config::Config;
-use crate::connection::{self, Context};
+use crate::conn::{self, Context, StaticFiles, TurnAway};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
-use crate::static_files::StaticFiles;
-use crate::turn_away::TurnAway;
+use crate::watched::Watched;
 
 /// Stack size of a connection thread. Only the pages a thread touches
 /// count towards memory, so this is a ceiling, not a cost; it leaves room
@@ -30,7 +30,65 @@ const CONNECTION_STACK: usize = 256 * 1024;
 /// their sockets are shut down.
 const THREAD_EXIT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Why a server could not start: the configuration, or the operating
+/// system, refused.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A setting is out of range: the message names it. Fix the
+    /// configuration (or the flag of the same name).
+    Config(String),
+    /// The address cannot be listened on: another program holds the port,
+    /// or the address is not this machine's. Choose another `bind` or
+    /// `port` (`--bind`, `--port`).
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The operating system refused something else the server needs, such
+    /// as a thread.
+    Os(io::Error),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Config(why) => write!(f, "invalid configuration: {why}"),
+            StartError::Bind { addr, source } if source.kind() == io::ErrorKind::AddrInUse => {
+                write!(
+                    f,
+                    "cannot listen on {addr}: the address is in use (another program, or \
+                     another wshub, holds port {}; choose another with --port)",
+                    addr.port()
+                )
+            }
+            StartError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            StartError::Os(err) => write!(f, "the operating system refused: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Config(_) => None,
+            StartError::Bind { source, .. } | StartError::Os(source) => Some(source),
+        }
+    }
+}
+
+impl From<io::Error> for StartError {
+    fn from(err: io::Error) -> Self {
+        StartError::Os(err)
+    }
+}
+
 /// A running server: its address, its hub, and the way to stop it.
+///
+/// Dropping it stops it as [`Server::shutdown`] does, so no thread or port
+/// outlives it.
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
@@ -44,39 +102,28 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `config.addr()` and serves the built-in mode `config.mode`.
+    /// Binds `config.addr()` and serves every client with `handler`: one
+    /// of the built-in modes ([`crate::Echo`], [`crate::Broadcast`],
+    /// [`crate::Chat`]) or your own.
     ///
     /// # Errors
     ///
-    /// The address cannot be bound, the config is invalid
-    /// ([`io::ErrorKind::InvalidInput`]) or a thread cannot be started.
-    pub fn bind(config: Config) -> io::Result<Server> {
-        let handler = config.mode_handler();
-        let behaviour = format!("{:?} mode", config.mode).to_lowercase();
-        Server::start_arc(config, handler, &behaviour)
-    }
-
-    /// Binds `config.addr()` and serves every client with `handler`.
-    ///
-    /// # Errors
-    ///
-    /// As for [`Server::bind`].
-    pub fn start(config: Config, handler: impl Handler) -> io::Result<Server> {
-        Server::start_arc(config, Arc::new(handler), "a custom handler")
-    }
-
-    /// Starts the server; `behaviour` names the handler in the start-up log.
-    fn start_arc(config: Config, handler: Arc<dyn Handler>, behaviour: &str) -> io::Result<Server> {
-        config
-            .validate()
-            .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+    /// [`StartError::Config`] for a setting out of range,
+    /// [`StartError::Bind`] if the address cannot be listened on,
+    /// [`StartError::Os`] if a thread cannot be started.
+    pub fn start(config: Config, handler: impl Handler) -> Result<Server, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let handler: Arc<dyn Handler> = Arc::new(handler);
         let files = StaticFiles::new(&config)?;
-        let listener = Arc::new(TcpListener::bind(config.addr())?);
+        let addr = config.addr();
+        let listener =
+            TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let listener = Arc::new(listener);
         let local_addr = listener.local_addr()?;
         // Tests and scripts read the real address from this first line.
         info!(
-            "wshub listening on ws://{local_addr} with {behaviour} (max-message {} B, max-queue {} B, max-clients {})",
-            config.max_message, config.max_queue, config.max_clients,
+            "wshub listening on ws://{local_addr} with {} (max-message {} B, max-queue {} B, max-clients {})",
+            handler.name(), config.max_message, config.max_queue, config.max_clients,
         );
         info!(
             "{} and the HTTP API on http://{local_addr}/ (WebSocket upgrades on {})",
@@ -142,7 +189,7 @@ impl Server {
     /// The number of open connections (HTTP or WebSocket, handshakes in
     /// progress included): the figure `--max-clients` caps.
     pub fn connection_count(&self) -> usize {
-        self.connections.lock().len()
+        self.connections.len()
     }
 
     /// Waits until `pred(open connections)` holds or `timeout` passes;
@@ -150,20 +197,40 @@ impl Server {
     /// ended, so once this sees a count below the cap, the next connection
     /// is served.
     pub fn wait_for_connections(&self, timeout: Duration, pred: impl Fn(usize) -> bool) -> bool {
-        let open = self.connections.lock();
-        let (open, _) = self
-            .connections
-            .changed
-            .wait_timeout_while(open, timeout, |open| !pred(open.len()))
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        pred(open.len())
+        self.connections
+            .open
+            .wait_until(timeout, |open| pred(open.len()))
+    }
+
+    /// Serves until the process gets SIGINT (Ctrl-C) or SIGTERM, then
+    /// shuts down as [`Server::shutdown`] does. A program's `main` ends
+    /// with this.
+    ///
+    /// # Errors
+    ///
+    /// The signal handlers cannot be installed; the server is shut down.
+    pub fn wait(self) -> io::Result<ShutdownSummary> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+        if let Some(signal) = signals.forever().next() {
+            info!("signal {signal}: shutting down");
+        }
+        Ok(self.shutdown())
     }
 
     /// Stops accepting, closes every client with 1001 "going away" after
     /// what is already queued for it (waiting at most the configured
     /// shutdown timeout), and joins the server's threads.
     pub fn shutdown(mut self) -> ShutdownSummary {
-        self.stopping.store(true, Ordering::SeqCst);
+        self.stop()
+    }
+
+    /// The shutdown itself, for [`Server::shutdown`] and for `drop`: does
+    /// nothing the second time.
+    fn stop(&mut self) -> ShutdownSummary {
+        if self.stopping.swap(true, Ordering::SeqCst) {
+            return ShutdownSummary::default();
+        }
         // Shutting a listening socket down makes a blocked accept() return
         // at once (EINVAL on Linux), so the accept thread sees `stopping`.
         let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
@@ -186,10 +253,26 @@ impl Server {
             warn!("{left} connection threads still running after shutdown");
         }
         info!(
-            "shut down: {} clients drained, {} cut off",
-            summary.drained, summary.cut_off
+            "shut down: {} drained, {} cut off",
+            clients(summary.drained),
+            summary.cut_off
         );
         summary
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// "1 client", "3 clients".
+fn clients(n: usize) -> String {
+    if n == 1 {
+        "1 client".into()
+    } else {
+        format!("{n} clients")
     }
 }
 
@@ -197,50 +280,33 @@ impl Server {
 /// their threads and wait for them.
 #[derive(Debug, Default)]
 struct Connections {
-    open: Mutex<HashMap<u64, Arc<TcpStream>>>,
-    changed: Condvar,
+    open: Watched<HashMap<u64, Arc<TcpStream>>>,
     next: AtomicU64,
 }
 
 impl Connections {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<TcpStream>>> {
-        self.open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn len(&self) -> usize {
+        self.open.lock().len()
     }
 
     fn add(&self, stream: Arc<TcpStream>) -> u64 {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(key, stream);
-        self.changed.notify_all();
+        self.open.update(|open| open.insert(key, stream));
         key
     }
 
     fn remove(&self, key: u64) {
-        self.lock().remove(&key);
-        self.changed.notify_all();
+        self.open.update(|open| open.remove(&key));
     }
 
     /// Shuts every open socket down and waits up to `timeout` for their
     /// threads to finish; returns how many are still running.
     fn close_all_and_wait(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        let mut open = self.lock();
-        for stream in open.values() {
+        for stream in self.open.lock().values() {
             let _ = stream.shutdown(Shutdown::Both);
         }
-        while !open.is_empty() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            open = self
-                .changed
-                .wait_timeout(open, left)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
-        }
-        open.len()
+        self.open.wait_until(timeout, HashMap::is_empty);
+        self.len()
     }
 }
 
@@ -281,7 +347,7 @@ fn accept_loop(
         let _ = stream.set_nodelay(true);
         // Only this thread adds connections, so the count cannot grow
         // between this check and the `add` below.
-        let open = connections.lock().len();
+        let open = connections.len();
         if open >= ctx.config.max_clients {
             turn_away.reject(stream, peer, open);
             continue;
@@ -297,7 +363,7 @@ fn accept_loop(
                     connections: &connections_for_thread,
                     key,
                 };
-                connection::serve(stream, peer, &ctx);
+                conn::serve(stream, peer, &ctx);
             });
         if let Err(err) = spawned {
             error!("cannot start a thread for {peer}: {err}");

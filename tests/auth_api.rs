@@ -8,7 +8,7 @@ use common::http::*;
 use common::*;
 use tungstenite::Message;
 use wshub::auth::{Auth, Secret};
-use wshub::{Config, Mode};
+use wshub::Config;
 
 const TOKEN: &str = "api-token-0123456789abcdef";
 
@@ -18,11 +18,7 @@ fn server(allowed_origins: Vec<String>) -> wshub::Server {
         allowed_origins,
         ..Auth::default()
     };
-    start(Config {
-        mode: Mode::Broadcast,
-        auth,
-        ..config()
-    })
+    start(Config { auth, ..config() })
 }
 
 /// Every API route and a method it allows.

@@ -12,7 +12,7 @@ use jsonwebtoken::{encode, EncodingKey, Header};
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use serde_json::json;
 use wshub::auth::{Auth, Secret};
-use wshub::{Config, Mode};
+use wshub::Config;
 
 const TOKEN: &str = "tok-9f8e7d6c5b4a";
 const KEY: &str = "jwt-key-0123456789abcdef01234567";
@@ -71,8 +71,7 @@ fn no_secret_reaches_the_logs() {
     log::set_max_level(LevelFilter::Trace);
     let origins = vec!["http://lan.example".to_string()];
 
-    let server = start(Config {
-        mode: Mode::Echo,
+    let server = start_echo(Config {
         auth: Auth {
             token: Some(Secret::new(TOKEN)),
             allowed_origins: origins.clone(),
@@ -94,8 +93,7 @@ fn no_secret_reaches_the_logs() {
         &EncodingKey::from_secret(KEY.as_bytes()),
     )
     .unwrap();
-    let server = start(Config {
-        mode: Mode::Echo,
+    let server = start_echo(Config {
         auth: Auth {
             jwt_secret: Some(Secret::new(KEY)),
             allowed_origins: origins,

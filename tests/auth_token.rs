@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use tungstenite::Message;
 use wshub::auth::{Auth, Secret};
-use wshub::{Config, Mode};
+use wshub::Config;
 
 /// Characters that need percent-encoding in a URL, and a `+` that must
 /// not turn into a space.
@@ -15,8 +15,7 @@ const TOKEN: &str = "s3cret+/=~ok";
 const TOKEN_IN_URL: &str = "s3cret%2B%2F%3D~ok";
 
 fn server() -> wshub::Server {
-    start(Config {
-        mode: Mode::Echo,
+    start_echo(Config {
         auth: Auth {
             token: Some(Secret::new(TOKEN)),
             ..Auth::default()

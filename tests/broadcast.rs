@@ -5,14 +5,16 @@ mod common;
 
 use common::*;
 use tungstenite::Message;
-use wshub::{Config, Mode, Recipients};
+use wshub::{Broadcast, Recipients};
 
 fn broadcast_server(recipients: Recipients) -> wshub::Server {
-    start(Config {
-        mode: Mode::Broadcast,
-        recipients,
-        ..config()
-    })
+    start_with(
+        config(),
+        Broadcast {
+            welcome: String::new(),
+            recipients,
+        },
+    )
 }
 
 #[test]
@@ -56,20 +58,19 @@ fn exclude_sender_leaves_only_the_sender_out() {
 #[test]
 fn a_new_client_is_welcomed_first() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(Config {
-        port: 0,
-        mode: Mode::Broadcast,
-        ..Config::default()
-    });
+    let server = start_with(config(), Broadcast::default());
     let mut ws = connect(server.local_addr());
     assert_eq!(recv_text(&mut ws), "connected to WebSocket server");
     ws.send(Message::text("after the welcome")).unwrap();
     assert_eq!(recv_text(&mut ws), "after the welcome");
 
-    let custom = start(Config {
-        welcome: Some("hi there".into()),
-        ..config()
-    });
+    let custom = start_with(
+        config(),
+        Broadcast {
+            welcome: "hi there".into(),
+            ..Broadcast::default()
+        },
+    );
     let mut ws = connect(custom.local_addr());
     assert_eq!(recv_text(&mut ws), "hi there");
     server.shutdown();

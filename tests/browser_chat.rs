@@ -48,7 +48,7 @@ fn line_with(tab: &Tab, text: &str) -> Value {
 #[ignore = "needs Chromium: run by .ci/run"]
 fn two_pages_chat_with_names() {
     let _watchdog = watchdog(DEADLINE * 8);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let addr = server.local_addr();
     let url = format!("http://{addr}/");
     let browser = launch();

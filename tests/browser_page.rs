@@ -10,18 +10,14 @@ mod common;
 use common::browser::*;
 use common::http::post_text;
 use common::*;
-use wshub::{Config, Mode};
+use wshub::Broadcast;
 
 #[test]
 #[ignore = "needs Chromium: run by .ci/run"]
 fn the_page_sends_and_shows_messages() {
     let _watchdog = watchdog(DEADLINE * 6);
     // The tutorial's broadcast server, greeting and all.
-    let server = start(Config {
-        port: 0,
-        mode: Mode::Broadcast,
-        ..Config::default()
-    });
+    let server = start_with(config(), Broadcast::default());
     let addr = server.local_addr();
     let browser = launch();
     let tab = open(&browser, &format!("http://{addr}/"));

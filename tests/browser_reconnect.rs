@@ -9,16 +9,13 @@ mod common;
 
 use common::browser::*;
 use common::*;
-use wshub::{Config, Mode};
+use wshub::Config;
 
 #[test]
 #[ignore = "needs Chromium: run by .ci/run"]
 fn the_page_reconnects_after_a_restart() {
     let _watchdog = watchdog(DEADLINE * 6);
-    let config = Config {
-        mode: Mode::Broadcast,
-        ..config()
-    };
+    let config = config();
     let first = start(config.clone());
     let addr = first.local_addr();
     let browser = launch();

@@ -24,7 +24,7 @@ fn answer(ws: &mut Ws, mut request: Value, ack: Value) -> Value {
 #[test]
 fn acks_count_the_recipients() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, _) = chat_connect(server.local_addr());
     let (mut b, idb) = chat_connect(server.local_addr());
     let (_c, _) = chat_connect(server.local_addr());
@@ -63,7 +63,7 @@ fn acks_count_the_recipients() {
 #[test]
 fn tokens_come_back_exactly_as_sent() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, _) = chat_connect(server.local_addr());
     let join = json!({"type": "join", "room": "r"});
     for token in [
@@ -86,7 +86,7 @@ fn tokens_come_back_exactly_as_sent() {
 #[test]
 fn refusals_carry_the_token() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, _) = chat_connect(server.local_addr());
     // Refused while decoding, and refused by the hub.
     for (request, code) in [

@@ -9,7 +9,7 @@ use serde_json::json;
 #[test]
 fn a_direct_message_reaches_only_its_target() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, ida) = chat_connect(server.local_addr());
     let (mut b, idb) = chat_connect(server.local_addr());
     let (mut c, _) = chat_connect(server.local_addr());
@@ -43,7 +43,7 @@ fn a_direct_message_reaches_only_its_target() {
 #[test]
 fn a_direct_message_to_an_unknown_id_is_refused() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, _) = chat_connect(server.local_addr());
     let (mut gone, gone_id) = chat_connect(server.local_addr());
     assert_eq!(recv_json(&mut a)["event"], "joined");

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::Message;
 use wshub::protocol::MAX_ROOMS_PER_CLIENT;
-use wshub::Config;
+use wshub::{Chat, Config};
 
 /// Reads the next message, which must be an error with `code` (and
 /// `field`), then proves the connection still works with a request that
@@ -27,7 +27,7 @@ fn expect_error_then_alive(ws: &mut Ws, what: &str, code: &str, field: Option<&s
 #[test]
 fn every_malformed_request_gets_its_error_and_the_connection_lives_on() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut ws, _) = chat_connect(server.local_addr());
     let cases: &[(&str, &str, Option<&str>)] = &[
         ("", "invalid_json", None),
@@ -123,7 +123,7 @@ fn every_malformed_request_gets_its_error_and_the_connection_lives_on() {
 #[test]
 fn refusals_about_rooms_clients_and_names() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut ws, _) = chat_connect(server.local_addr());
     let (mut other, _) = chat_connect(server.local_addr());
     let (ack, _) = chat_request(&mut other, json!({"type": "name", "name": "taken"}), "n");
@@ -170,7 +170,7 @@ fn refusals_about_rooms_clients_and_names() {
 #[test]
 fn a_client_may_be_in_a_bounded_number_of_rooms() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut ws, _) = chat_connect(server.local_addr());
     // The lobby is the first.
     for i in 1..MAX_ROOMS_PER_CLIENT {
@@ -198,7 +198,7 @@ fn a_client_may_be_in_a_bounded_number_of_rooms() {
 #[test]
 fn binary_frames_are_refused_not_disconnected() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut ws, _) = chat_connect(server.local_addr());
     for payload in [vec![], b"{\"type\":\"message\",\"text\":\"hi\"}".to_vec()] {
         ws.send(Message::binary(payload)).unwrap();
@@ -210,11 +210,11 @@ fn binary_frames_are_refused_not_disconnected() {
 #[test]
 fn text_over_max_text_is_too_long_and_frames_over_max_message_close() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(Config {
-        max_text: 1000,
+    let config = Config {
         max_message: 4000,
-        ..chat_config()
-    });
+        ..config()
+    };
+    let server = start_with(config, Chat::default().max_text(1000));
     let (mut ws, _) = chat_connect(server.local_addr());
     let message = |text: String| json!({"type": "message", "text": text});
 
@@ -237,7 +237,7 @@ fn text_over_max_text_is_too_long_and_frames_over_max_message_close() {
 #[test]
 fn deeply_nested_json_is_read_or_refused_without_harm() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut ws, _) = chat_connect(server.local_addr());
     let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     // Within serde_json's nesting limit: parsed on the connection thread's

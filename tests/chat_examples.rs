@@ -8,7 +8,6 @@ use std::io::Cursor;
 
 use common::*;
 use serde_json::{json, Value};
-use wshub::Mode;
 
 // The examples' `main` functions are not called here.
 #[allow(dead_code)]
@@ -99,10 +98,7 @@ fn the_client_sends_lines_as_chat_messages_and_prints_what_arrives() {
 #[test]
 fn without_json_the_client_sends_lines_as_they_are() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(wshub::Config {
-        mode: Mode::Echo,
-        ..config()
-    });
+    let server = start_echo(config());
     let url = format!("ws://{}", server.local_addr());
     let mut output = Vec::new();
     client::run(

@@ -15,7 +15,7 @@ const MESSAGES: u64 = 50;
 #[test]
 fn fifty_clients_times_fifty_messages_in_one_room() {
     let _watchdog = watchdog(DEADLINE * 6);
-    let server = start(chat_config());
+    let server = start_chat(config());
     // chat_connect returns once the client is in the lobby, so every client
     // is a member before anyone sends.
     let clients: Vec<(Ws, u64)> = (0..CLIENTS)

@@ -46,10 +46,7 @@ fn the_login_names_the_client_and_the_name_is_kept() {
         jwt_secret: Some(Secret::new(KEY)),
         ..Auth::default()
     };
-    let server = start(Config {
-        auth,
-        ..chat_config()
-    });
+    let server = start_chat(Config { auth, ..config() });
     let addr = server.local_addr();
 
     let (mut alice, welcome) = login(addr, "alice");

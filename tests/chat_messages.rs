@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use common::*;
 use serde_json::{json, Value};
 use tungstenite::Message;
-use wshub::{Chat, ClientId, Config, Handler, Mode, Target};
+use wshub::{Chat, ClientId, Handler, Target};
 
 /// Reads one message, checks that its JSON starts with `"type"`, and
 /// returns it parsed.
@@ -35,22 +35,17 @@ fn take_ts(message: &mut Value) {
 }
 
 #[test]
-fn chat_is_the_default_mode() {
+fn chat_is_the_binarys_default_mode() {
     let _watchdog = watchdog(DEADLINE * 2);
-    assert_eq!(Config::default().mode, Mode::Chat);
-    let server = start(Config {
-        port: 0,
-        ..Config::default()
-    });
-    let mut ws = connect(server.local_addr());
+    let binary = Binary::start(&[]);
+    let mut ws = connect(binary.addr);
     assert_eq!(recv_raw(&mut ws)["type"], "welcome");
-    server.shutdown();
 }
 
 #[test]
 fn every_server_message_has_its_documented_shape() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
 
     // welcome, then the newcomer's own `joined`.
     let mut alice = connect(server.local_addr());
@@ -135,7 +130,7 @@ fn every_server_message_has_its_documented_shape() {
 #[test]
 fn messages_from_the_server_itself_have_no_sender() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut first, first_id) = chat_connect(server.local_addr());
     let (mut second, _) = chat_connect(server.local_addr());
     assert_eq!(recv_json(&mut first)["event"], "joined"); // The second client.

@@ -14,7 +14,7 @@ fn name(ws: &mut Ws, name: &str) -> Value {
 #[test]
 fn a_name_held_by_another_client_is_refused() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, _) = chat_connect(server.local_addr());
     let (mut b, _) = chat_connect(server.local_addr());
     assert_eq!(name(&mut a, "alice")["type"], "ack");
@@ -42,7 +42,7 @@ fn a_name_held_by_another_client_is_refused() {
 #[test]
 fn names_break_no_rule() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, _) = chat_connect(server.local_addr());
     let too_long = "n".repeat(33);
     for bad in ["", too_long.as_str(), "tab\there", " alice", "alice "] {
@@ -62,7 +62,7 @@ fn names_break_no_rule() {
 #[test]
 fn messages_carry_the_senders_current_name() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, ida) = chat_connect(server.local_addr());
     let (mut b, _) = chat_connect(server.local_addr());
     let say = |ws: &mut Ws, text: &str| {

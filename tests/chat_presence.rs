@@ -13,7 +13,7 @@ fn presence(event: &str, id: u64, name: Value, room: &str) -> Value {
 #[test]
 fn presence_events_arrive_in_order_to_the_rooms_members() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut watcher, _) = chat_connect(server.local_addr());
     let (mut mover, id) = chat_connect(server.local_addr());
 

@@ -53,7 +53,7 @@ impl Clients {
 #[test]
 fn three_clients_in_two_rooms_see_exactly_their_rooms() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut ws, mut ids) = (Vec::new(), Vec::new());
     for _ in 0..3 {
         let (client, id) = chat_connect(server.local_addr());
@@ -133,7 +133,7 @@ fn three_clients_in_two_rooms_see_exactly_their_rooms() {
 #[test]
 fn a_message_without_a_room_goes_to_the_lobby() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let (mut a, ida) = chat_connect(server.local_addr());
     let (mut b, _) = chat_connect(server.local_addr());
     send_json(&mut a, json!({"type": "message", "text": "hello"}));

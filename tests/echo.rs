@@ -7,13 +7,9 @@ use common::*;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
 use tungstenite::Message;
-use wshub::Mode;
 
 fn echo_server() -> wshub::Server {
-    start(wshub::Config {
-        mode: Mode::Echo,
-        ..config()
-    })
+    start_echo(config())
 }
 
 #[test]
@@ -68,11 +64,7 @@ fn a_fragmented_message_comes_back_as_one() {
 #[test]
 fn echo_mode_sends_no_welcome_by_default() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(wshub::Config {
-        mode: Mode::Echo,
-        port: 0,
-        ..wshub::Config::default()
-    });
+    let server = start_echo(config());
     let mut ws = connect(server.local_addr());
     ws.send(Message::text("first")).unwrap();
     // The first thing to arrive is the echo, not a greeting.

@@ -1,5 +1,8 @@
 //! Each tutorial example behaves as its step teaches: the example's own
 //! `start` function is compiled in here and run on port 0.
+// Every example has its own copy of examples/common (each is a crate of its
+// own when run); compiled together here, they load it once each.
+#![allow(clippy::duplicate_mod)]
 
 mod common;
 

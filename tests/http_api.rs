@@ -12,13 +12,10 @@ use common::*;
 use serde_json::{json, Value};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::Message;
-use wshub::{Config, Mode};
+use wshub::Config;
 
 fn broadcast_server() -> wshub::Server {
-    start(Config {
-        mode: Mode::Broadcast,
-        ..config()
-    })
+    start(Config { ..config() })
 }
 
 fn local_addr(ws: &Ws) -> std::net::SocketAddr {
@@ -102,7 +99,7 @@ fn stats_has_exactly_the_documented_fields() {
 }
 
 #[test]
-fn clients_lists_id_peer_and_connection_time() {
+fn clients_lists_id_peer_connection_time_name_and_rooms() {
     let _watchdog = watchdog(DEADLINE * 2);
     let server = broadcast_server();
     let addr = server.local_addr();
@@ -133,7 +130,10 @@ fn clients_lists_id_peer_and_connection_time() {
             (before..=after).contains(&at),
             "{at} not in {before}..={after}"
         );
-        assert_eq!(client.as_object().unwrap().len(), 3, "{client}");
+        // No name and no rooms: broadcast mode gives neither.
+        assert_eq!(client["name"], serde_json::Value::Null, "{client}");
+        assert_eq!(client["rooms"], serde_json::json!([]), "{client}");
+        assert_eq!(client.as_object().unwrap().len(), 5, "{client}");
     }
     server.shutdown();
 }

@@ -8,17 +8,14 @@ mod common;
 use common::http::*;
 use common::*;
 use serde_json::{json, Value};
-use wshub::{Client, Config, Handler, Hub, HubClosed, Message, Mode, Target};
+use wshub::{Client, Config, Handler, Hub, HubClosed, Message, Target};
 
 const CLIENTS: usize = 50;
 
 #[test]
 fn a_broadcast_over_http_reaches_every_client() {
     let _watchdog = watchdog(DEADLINE * 3);
-    let server = start(Config {
-        mode: Mode::Broadcast,
-        ..config()
-    });
+    let server = start(Config { ..config() });
     let addr = server.local_addr();
     let mut clients = connect_many(&server, CLIENTS);
 
@@ -91,7 +88,7 @@ fn http_messages_go_through_the_handlers_announce() {
 #[test]
 fn in_chat_mode_http_messages_arrive_as_server_messages() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(chat_config());
+    let server = start_chat(config());
     let addr = server.local_addr();
     let mut clients = connect_many(&server, 2);
     for ws in &mut clients {

@@ -13,7 +13,7 @@ use common::http::*;
 use common::*;
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
-use wshub::{Config, Mode};
+use wshub::Config;
 
 #[test]
 fn one_connection_serves_request_after_request() {
@@ -88,10 +88,7 @@ fn connection_close_and_http_1_0_end_the_connection() {
 #[test]
 fn an_upgrade_after_plain_requests_keeps_the_frames_sent_behind_it() {
     let _watchdog = watchdog(DEADLINE * 2);
-    let server = start(Config {
-        mode: Mode::Echo,
-        ..config()
-    });
+    let server = start_echo(Config { ..config() });
     let mut conn = HttpConn::open(server.local_addr());
     assert_eq!(conn.request("GET", "/healthz", &[], b"").status, 200);
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::http::*;
 use common::*;
 use tungstenite::Message;
-use wshub::{Config, Mode};
+use wshub::Config;
 
 /// The three kinds of slow client.
 struct SlowClients {
@@ -96,9 +96,8 @@ fn an_unfinished_head_gets_408_after_the_head_timeout() {
 #[test]
 fn other_clients_are_served_while_heads_are_slow() {
     let _watchdog = watchdog(DEADLINE * 3);
-    let server = start(Config {
+    let server = start_echo(Config {
         head_timeout: Duration::from_secs(5),
-        mode: Mode::Echo,
         ..config()
     });
     let addr = server.local_addr();

@@ -145,11 +145,11 @@ fn a_static_dir_is_served_instead() {
 fn a_static_dir_that_does_not_exist_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
-    let err = wshub::Server::bind(Config {
+    let config = Config {
         static_dir: Some(missing),
         ..config()
-    })
-    .unwrap_err();
-    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    };
+    let err = wshub::Server::start(config, wshub::Echo::default()).unwrap_err();
+    assert!(matches!(err, wshub::StartError::Config(_)), "{err:?}");
     assert!(err.to_string().contains("static-dir"), "{err}");
 }

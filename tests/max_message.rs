@@ -8,13 +8,12 @@ use common::*;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
 use tungstenite::Message;
-use wshub::{Config, Mode};
+use wshub::Config;
 
 const LIMIT: usize = 1000;
 
 fn echo_server(max_message: usize) -> wshub::Server {
-    start(Config {
-        mode: Mode::Echo,
+    start_echo(Config {
         max_message,
         ..config()
     })

@@ -7,11 +7,10 @@ mod common;
 use common::http::*;
 use common::*;
 use tungstenite::Message;
-use wshub::{Config, Mode};
+use wshub::Config;
 
 fn echo(ws_path: Option<&str>) -> wshub::Server {
-    start(Config {
-        mode: Mode::Echo,
+    start_echo(Config {
         ws_path: ws_path.map(String::from),
         ..config()
     })
@@ -58,11 +57,11 @@ fn a_ws_path_restricts_upgrades_to_it() {
 #[test]
 fn a_ws_path_must_be_a_plain_path() {
     for bad in ["ws", "/ws?x", "/a b", "/\"x\""] {
-        let err = wshub::Server::bind(Config {
+        let config = Config {
             ws_path: Some(bad.into()),
             ..config()
-        })
-        .unwrap_err();
+        };
+        let err = wshub::Server::start(config, wshub::Echo::default()).unwrap_err();
         assert!(err.to_string().contains("ws-path"), "{bad}: {err}");
     }
 }

@@ -555,7 +555,7 @@ mod tests {
 
     use super::*;
     use crate::raw;
-    use wshub::{Client, Config, Message, Mode, Server, Target};
+    use wshub::{Broadcast, Client, Config, Message, Server, Target};
 
     const SUBSCRIBERS: usize = 20;
 
@@ -593,13 +593,15 @@ mod tests {
     #[test]
     fn every_message_reaches_every_subscriber_of_wshub() {
         // The welcome text is not a benchmark message: it must be ignored.
-        let server = Server::bind(Config {
+        let config = Config {
             port: 0,
-            mode: Mode::Broadcast,
-            welcome: Some("connected".into()),
             ..Config::default()
-        })
-        .unwrap();
+        };
+        let greeting = Broadcast {
+            welcome: "connected".into(),
+            ..Broadcast::default()
+        };
+        let server = Server::start(config, greeting).unwrap();
         let out = load(&options(format!("ws://{}/", server.local_addr())));
         server.shutdown();
         assert_eq!((out.connected, out.connect_errors), (SUBSCRIBERS, 0));
@@ -623,7 +625,6 @@ mod tests {
         };
         let config = Config {
             port: 0,
-            welcome: Some(String::new()),
             ..Config::default()
         };
         let server = Server::start(config, lossy).unwrap();

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use wshub::{Config, Mode, Server};
+use wshub::{Config, Echo, Server};
 
 const HANDSHAKE: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
 Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
@@ -23,14 +23,13 @@ const DEADLINE: Duration = Duration::from_secs(10);
 fn server() -> SocketAddr {
     static SERVER: OnceLock<SocketAddr> = OnceLock::new();
     *SERVER.get_or_init(|| {
-        let server = Server::bind(Config {
+        let config = Config {
             port: 0,
-            mode: Mode::Echo,
             // Small enough that the fuzzer reaches the 1009 paths.
             max_message: 1024,
             ..Config::default()
-        })
-        .expect("server starts");
+        };
+        let server = Server::start(config, Echo::default()).expect("server starts");
         let addr = server.local_addr();
         // The server lives as long as the fuzzing process.
         std::mem::forget(server);

@@ -13,7 +13,7 @@ use crossbeam_channel::Sender;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
-use wshub::{Config, Handler, Mode, Server};
+use wshub::{Broadcast, Chat, Config, Echo, Handler, Server};
 
 /// How long any single wait in a test may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -21,28 +21,32 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 /// A WebSocket client connection.
 pub type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
-/// A config for tests: port 0 on loopback, broadcast mode (chosen
-/// explicitly: the default mode is chat), no welcome message.
+/// A config for tests: port 0 on loopback.
 pub fn config() -> Config {
     Config {
         port: 0,
-        mode: Mode::Broadcast,
-        welcome: Some(String::new()),
         ..Config::default()
     }
 }
 
-/// A config for chat-mode tests: port 0 on loopback.
-pub fn chat_config() -> Config {
-    Config {
-        mode: Mode::Chat,
-        ..config()
-    }
+/// Starts a broadcast-mode server with no welcome message (the mode's
+/// greeting would be one more message for every test to skip).
+pub fn start(config: Config) -> Server {
+    let quiet = Broadcast {
+        welcome: String::new(),
+        ..Broadcast::default()
+    };
+    start_with(config, quiet)
 }
 
-/// Starts a server with a built-in mode.
-pub fn start(config: Config) -> Server {
-    Server::bind(config).expect("server starts")
+/// Starts a chat-mode server.
+pub fn start_chat(config: Config) -> Server {
+    start_with(config, Chat::default())
+}
+
+/// Starts an echo-mode server.
+pub fn start_echo(config: Config) -> Server {
+    start_with(config, Echo::default())
 }
 
 /// Starts a server with a custom handler.

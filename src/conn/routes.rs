@@ -7,7 +7,9 @@
 //! | `/broadcast` | POST | text or JSON `{"message": ...}` to every client |
 //! | `/broadcast/:message` | GET, POST | the percent-decoded `message` to every client |
 //! | `/clients/:id/messages` | POST | text or JSON `{"message": ...}` to one client |
-//! | `/clients` | GET, HEAD | the connected clients |
+//! | `/rooms/:room/messages` | POST | text or JSON `{"message": ...}` to one room's members |
+//! | `/clients` | GET, HEAD | the connected clients, with their names and rooms |
+//! | `/rooms` | GET, HEAD | the rooms and how many members each has |
 //! | `/stats` | GET, HEAD | the hub's counters and the uptime |
 //! | `/healthz` | GET, HEAD | `ok` |
 //!
@@ -17,9 +19,9 @@
 use log::{debug, warn};
 use serde_json::{json, Value};
 
-use crate::connection::Context;
+use super::Context;
 use crate::http::{percent_decode, Request, Response};
-use crate::hub::{ClientId, HubClosed, Target};
+use crate::hub::{ClientId, HubClosed, Room, Target};
 
 /// The answer to a plain (not WebSocket) HTTP request with its `body`.
 pub(crate) fn respond(ctx: &Context, request: &Request, body: &[u8]) -> Response {
@@ -66,7 +68,9 @@ enum Route<'a> {
     Broadcast,
     BroadcastPath(&'a str),
     ClientMessages(&'a str),
+    RoomMessages(&'a str),
     Clients,
+    Rooms,
     Stats,
     Healthz,
 }
@@ -77,20 +81,27 @@ impl<'a> Route<'a> {
         let route = match path {
             "/broadcast" => Route::Broadcast,
             "/clients" => Route::Clients,
+            "/rooms" => Route::Rooms,
             "/stats" => Route::Stats,
             "/healthz" => Route::Healthz,
             _ => {
                 if let Some(message) = path.strip_prefix("/broadcast/") {
                     Route::BroadcastPath(message)
+                } else if let Some(id) = path.strip_prefix("/clients/") {
+                    Route::ClientMessages(id.strip_suffix("/messages")?)
                 } else {
-                    let id = path.strip_prefix("/clients/")?.strip_suffix("/messages")?;
-                    Route::ClientMessages(id)
+                    let room = path.strip_prefix("/rooms/")?.strip_suffix("/messages")?;
+                    Route::RoomMessages(room)
                 }
             }
         };
         match route {
             // One path segment each, as in `/broadcast/:message`.
-            Route::BroadcastPath(p) | Route::ClientMessages(p) if p.contains('/') => None,
+            Route::BroadcastPath(p) | Route::ClientMessages(p) | Route::RoomMessages(p)
+                if p.contains('/') =>
+            {
+                None
+            }
             route => Some(route),
         }
     }
@@ -99,9 +110,9 @@ impl<'a> Route<'a> {
     /// HEAD is left out where GET has an effect (a broadcast).
     fn allowed_methods(self) -> &'static str {
         match self {
-            Route::Broadcast | Route::ClientMessages(_) => "POST",
+            Route::Broadcast | Route::ClientMessages(_) | Route::RoomMessages(_) => "POST",
             Route::BroadcastPath(_) => "GET, POST",
-            Route::Clients | Route::Stats | Route::Healthz => "GET, HEAD",
+            Route::Clients | Route::Rooms | Route::Stats | Route::Healthz => "GET, HEAD",
         }
     }
 
@@ -121,6 +132,21 @@ impl<'a> Route<'a> {
                 let id = raw.parse().map(ClientId).map_err(|_| no_such_client(raw))?;
                 announce(ctx, Target::One(id), message_in_body(request, body)?)
             }
+            Route::RoomMessages(raw) => {
+                let room = percent_decode(raw)
+                    .filter(|room| !room.is_empty())
+                    .ok_or_else(|| bad_request("the room is not valid percent-encoded UTF-8"))?;
+                let target = Target::Room(Room::from(room));
+                announce(ctx, target, message_in_body(request, body)?)
+            }
+            Route::Rooms => {
+                let rooms = ctx.hub.rooms().map_err(shutting_down)?;
+                let list: Vec<Value> = rooms
+                    .iter()
+                    .map(|r| json!({ "room": r.room.as_str(), "members": r.members }))
+                    .collect();
+                Ok(Response::json(200, &Value::Array(list)))
+            }
             Route::Clients => {
                 let clients = ctx.hub.clients().map_err(shutting_down)?;
                 let list: Vec<Value> = clients
@@ -131,6 +157,8 @@ impl<'a> Route<'a> {
                             "id": c.id.0,
                             "peer": c.peer.to_string(),
                             "connected_at": since_epoch.map(|d| d.as_millis() as u64).unwrap_or(0),
+                            "name": c.name,
+                            "rooms": c.rooms.iter().map(Room::as_str).collect::<Vec<_>>(),
                         })
                     })
                     .collect();
@@ -157,23 +185,28 @@ impl<'a> Route<'a> {
 }
 
 /// Sends `text` to `target` in the mode's format and reports how many
-/// clients it reached.
+/// clients it reached; a client or room that reaches nobody is `404`.
 fn announce(ctx: &Context, target: Target, text: String) -> Result<Response, Response> {
     let recipients = ctx
         .handler
-        .announce(&ctx.hub, target, &text)
+        .announce(&ctx.hub, target.clone(), &text)
         .map_err(shutting_down)?;
-    if let (Target::One(id), 0) = (target, recipients) {
-        return Err(no_such_client(&id.to_string()));
-    }
     debug!(
         "HTTP API: {} bytes to {recipients} clients ({target:?})",
         text.len()
     );
-    Ok(Response::json(
-        200,
-        &json!({ "message": text, "recipients": recipients }),
-    ))
+    match (target, recipients) {
+        (Target::One(id), 0) => Err(no_such_client(&id.to_string())),
+        (Target::Room(room), 0) => Err(Response::error(404, &format!("no room {room:?}"))),
+        (Target::Room(room), _) => Ok(Response::json(
+            200,
+            &json!({ "message": text, "room": room.as_str(), "recipients": recipients }),
+        )),
+        _ => Ok(Response::json(
+            200,
+            &json!({ "message": text, "recipients": recipients }),
+        )),
+    }
 }
 
 /// The message a POST carries: the `message` field of a JSON object when
@@ -235,7 +268,13 @@ mod tests {
             Route::find("/clients/7/messages"),
             Some(Route::ClientMessages("7"))
         );
+        assert_eq!(
+            Route::find("/rooms/ops%20team/messages"),
+            Some(Route::RoomMessages("ops%20team"))
+        );
+        assert_eq!(Route::find("/rooms"), Some(Route::Rooms));
         assert_eq!(Route::find("/stats"), Some(Route::Stats));
+        assert_eq!(Route::find("/rooms/a/b/messages"), None);
         assert_eq!(Route::find("/broadcast/a/b"), None);
         assert_eq!(Route::find("/clients/7/8/messages"), None);
         assert_eq!(Route::find("/index.html"), None);

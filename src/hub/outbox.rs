@@ -2,26 +2,23 @@
 //! written without ever blocking the hub.
 //!
 //! The hub is the only writer of every socket. It must never wait for one
-//! slow client, so it sends with `MSG_DONTWAIT` (per call, not `O_NONBLOCK`
-//! on the socket: the socket is shared with the reading thread, whose reads
-//! must stay blocking) and `MSG_NOSIGNAL` (a vanished peer gives `EPIPE`, not
-//! a process-killing `SIGPIPE`). Whatever the kernel does not take stays here,
-//! in order, and is retried when the hub next writes.
+//! slow client, so it writes through [`Socket::send_now`], which never
+//! blocks. Whatever the kernel does not take stays here, in order, and is
+//! retried when the hub next writes.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::net::TcpStream;
 
 use bytes::Bytes;
-use rustix::io::Errno;
-use rustix::net::{SendAncillaryBuffer, SendFlags};
+
+use super::socket::Socket;
 
 /// At most this many buffers go into one `sendmsg` (Linux allows 1024).
 const MAX_IOV: usize = 64;
 
 /// Frames waiting to be written to one socket, oldest first.
 #[derive(Debug, Default)]
-pub(crate) struct Outbox {
+pub(super) struct Outbox {
     queue: VecDeque<Bytes>,
     /// How much of the front buffer the kernel has already taken.
     offset: usize,
@@ -31,7 +28,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     /// Appends a frame (or a run of frames) behind everything already queued.
-    pub(crate) fn push(&mut self, bytes: Bytes) {
+    pub(super) fn push(&mut self, bytes: Bytes) {
         if !bytes.is_empty() {
             self.pending += bytes.len();
             self.queue.push_back(bytes);
@@ -39,14 +36,14 @@ impl Outbox {
     }
 
     /// True when everything queued has reached the kernel.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
     /// Unsent bytes queued behind the buffer being written: the figure that
     /// `--max-queue` bounds. The buffer in progress is left out so that a
     /// single message as large as `--max-message` never counts as a backlog.
-    pub(crate) fn waiting_bytes(&self) -> usize {
+    pub(super) fn waiting_bytes(&self) -> usize {
         match self.queue.front() {
             Some(front) => self.pending - (front.len() - self.offset),
             None => 0,
@@ -55,7 +52,7 @@ impl Outbox {
 
     /// Drops everything not yet started, keeping only a partly written
     /// buffer (cutting that one would corrupt the frame on the wire).
-    pub(crate) fn discard_unstarted(&mut self) {
+    pub(super) fn discard_unstarted(&mut self) {
         let keep = usize::from(self.offset > 0);
         while self.queue.len() > keep {
             if let Some(dropped) = self.queue.pop_back() {
@@ -71,7 +68,7 @@ impl Outbox {
     ///
     /// Any error but "would block" or "interrupted": the connection is
     /// broken and the client should be dropped.
-    pub(crate) fn write_to(&mut self, stream: &TcpStream) -> io::Result<usize> {
+    pub(super) fn write_to(&mut self, socket: &dyn Socket) -> io::Result<usize> {
         let mut written = 0;
         while !self.queue.is_empty() {
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
@@ -87,18 +84,7 @@ impl Outbox {
                 offered += part.len();
                 count += 1;
             }
-            let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;
-            let sent = if count == 1 {
-                rustix::net::send(stream, &iov[0], flags)
-            } else {
-                rustix::net::sendmsg(
-                    stream,
-                    &iov[..count],
-                    &mut SendAncillaryBuffer::default(),
-                    flags,
-                )
-            };
-            match sent {
+            match socket.send_now(&iov[..count]) {
                 Ok(n) => {
                     self.consume(n);
                     written += n;
@@ -106,9 +92,9 @@ impl Outbox {
                         break; // The kernel's buffer is full: retry later.
                     }
                 }
-                Err(Errno::AGAIN) => break,
-                Err(Errno::INTR) => continue,
-                Err(err) => return Err(err.into()),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
             }
         }
         Ok(written)
@@ -137,7 +123,7 @@ impl Outbox {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     fn pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

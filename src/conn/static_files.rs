@@ -16,9 +16,9 @@ use crate::config::Config;
 use crate::http::{percent_decode, Request, Response};
 
 /// The built-in page: its HTML, script and style sheet.
-const PAGE_HTML: &str = include_str!("assets/index.html");
-const PAGE_JS: &[u8] = include_bytes!("assets/app.js");
-const PAGE_CSS: &[u8] = include_bytes!("assets/style.css");
+const PAGE_HTML: &str = include_str!("../assets/index.html");
+const PAGE_JS: &[u8] = include_bytes!("../assets/app.js");
+const PAGE_CSS: &[u8] = include_bytes!("../assets/style.css");
 /// The attribute of the page's `<html>` element that tells the script
 /// which path to open its WebSocket on; filled in from `--ws-path`.
 const WS_PATH_ATTRIBUTE: &str = "data-ws-path=\"\"";
