@@ -151,15 +151,18 @@ pub struct Client {
     peer: SocketAddr,
     hub: Hub,
     identity: Option<Arc<str>>,
+    path: Arc<str>,
 }
 
 impl Client {
-    pub(crate) fn new(id: ClientId, peer: SocketAddr, hub: Hub) -> Self {
+    /// A client that upgraded with a request for `path`.
+    pub(crate) fn new(id: ClientId, peer: SocketAddr, hub: Hub, path: &str) -> Self {
         Client {
             id,
             peer,
             hub,
             identity: None,
+            path: path.into(),
         }
     }
 
@@ -180,6 +183,13 @@ impl Client {
     /// The client's id, unique for the life of the server.
     pub fn id(&self) -> ClientId {
         self.id
+    }
+
+    /// The path of the request the client upgraded with (`/rooms/kitchen`,
+    /// say), still percent-encoded, without the query: what Node's `ws`
+    /// gives its `connection` handler as `req.url`.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// The client's address.

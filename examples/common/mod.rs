@@ -1,5 +1,6 @@
 //! The `main` every example shares: logs on the terminal, the server on
-//! `127.0.0.1:3000`, a line saying where, then serving until Ctrl-C.
+//! `127.0.0.1:3000` (or `--port N`, `--bind ADDR`), a line saying where,
+//! then serving until Ctrl-C.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -15,14 +16,45 @@ fn log_to_terminal() {
         .init();
 }
 
-/// Starts the example's server with the default [`Config`], prints
-/// `banner(address)`, and serves until Ctrl-C (SIGINT) or SIGTERM.
+/// The default [`Config`] with `--port N` and `--bind ADDR` from the
+/// command line, where given (other arguments are the example's own).
+fn config_from_args() -> Result<Config, String> {
+    let mut config = Config::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
+        match arg.as_str() {
+            "--port" => {
+                config.port = value("--port")?
+                    .parse()
+                    .map_err(|e| format!("--port: {e}"))?
+            }
+            "--bind" => {
+                config.bind = value("--bind")?
+                    .parse()
+                    .map_err(|e| format!("--bind: {e}"))?
+            }
+            _ => {}
+        }
+    }
+    Ok(config)
+}
+
+/// Starts the example's server, prints `banner(address)`, and serves
+/// until Ctrl-C (SIGINT) or SIGTERM.
 pub fn serve(
     start: impl FnOnce(Config) -> Result<Server, StartError>,
     banner: impl FnOnce(SocketAddr) -> String,
 ) -> ExitCode {
     log_to_terminal();
-    let server = match start(Config::default()) {
+    let config = match config_from_args() {
+        Ok(config) => config,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match start(config) {
         Ok(server) => server,
         Err(err) => return fail(&err),
     };

@@ -169,7 +169,7 @@ fn upgrade(
             // The 101 goes out before the client joins the hub, so no
             // broadcast can reach the socket ahead of it.
             if (&*stream).write_all(&answer).is_ok() {
-                websocket::run(stream, peer, early, identity, ctx);
+                websocket::run(stream, peer, request.path(), early, identity, ctx);
             }
         }
         Err(response) => refuse(&stream, peer, response),

@@ -66,6 +66,7 @@ enum Ending {
 pub(super) fn run(
     stream: Arc<TcpStream>,
     peer: SocketAddr,
+    path: &str,
     early: Vec<u8>,
     identity: Identity,
     ctx: &Context,
@@ -99,7 +100,7 @@ pub(super) fn run(
         Some(name) => info!("client {id} connected from {peer} as {name:?}"),
         None => info!("client {id} connected from {peer}"),
     }
-    let client = Client::new(id, peer, hub.clone()).with_identity(identity.name());
+    let client = Client::new(id, peer, hub.clone(), path).with_identity(identity.name());
     let connected = guarded(id, "on_connect", || ctx.handler.on_connect(&client));
     // Only now do broadcasts reach it, so its welcome always comes first.
     let _ = hub.event(Event::Open { id });
