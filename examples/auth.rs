@@ -1,4 +1,4 @@
-//! Tutorial step 7: authenticate during the upgrade. A client must connect
+//! Tutorial step 11: authenticate during the upgrade. A client must connect
 //! with `?token=...`; without the right one it gets `401` and never becomes
 //! a WebSocket, as with the `verifyClient` / `upgrade` handling of `ws`.
 //!

@@ -1,4 +1,4 @@
-//! Tutorial step 2: a broadcast server. Every message a client sends goes
+//! Tutorial step 4: a broadcast server. Every message a client sends goes
 //! to every connected client; with `--others`, to everyone but the sender.
 //!
 //! Run it with `cargo run --example broadcast` (or `-- --others`), open two

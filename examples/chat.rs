@@ -1,4 +1,4 @@
-//! Tutorial step 5: a chat server that speaks JSON. Each client gets an id
+//! Tutorial step 7: a chat server that speaks JSON. Each client gets an id
 //! in its `welcome`, can pick a name, join rooms, write to a room or to one
 //! client, and ask for an `ack`; bad JSON gets an `error` reply, never a
 //! disconnect. The README's "Chat protocol" section lists every message.

@@ -1,4 +1,4 @@
-//! Tutorial step 4: client ids and direct messages. Each client learns its
+//! Tutorial step 6: client ids and direct messages. Each client learns its
 //! id on connect; a message written `@7 hello` goes to client 7 only, and
 //! anything else goes to everyone.
 //!

@@ -1,4 +1,4 @@
-//! Tutorial step 6: push to every WebSocket client from your own HTTP route,
+//! Tutorial step 8: push to every WebSocket client from your own HTTP route,
 //! on the same port, like an Express route calling `broadcastMessage()`.
 //!
 //! Run it with `cargo run --example http_broadcast`, connect a client or

@@ -1,4 +1,4 @@
-//! Tutorial step 3: greet each client when it connects, and tell the others
+//! Tutorial step 5: greet each client when it connects, and tell the others
 //! who came and went. Messages are still broadcast to everyone.
 //!
 //! Run it with `cargo run --example welcome` and connect a few times with
