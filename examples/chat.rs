@@ -19,9 +19,16 @@ use wshub::{Chat, Config, Handler, Hub, Server, StartError, Target};
 pub fn start(config: Config) -> Result<Server, StartError> {
     // Node would `JSON.parse` each message in `ws.on('message')`, keep a
     // map of rooms, and answer `{type: 'error'}` when parsing fails. The
-    // built-in `Chat` handler does all of that: it parses on the client's
-    // own thread, and the hub thread keeps the rooms and names, so no lock
-    // is needed anywhere.
+    // built-in `Chat` handler does all of that with the same public API
+    // your own handler has (read it in src/modes/chat/):
+    // - each request is decoded on the client's own thread (protocol.rs);
+    // - `join` is `hub.join(id, room)`, and a message to a room is
+    //   `hub.send_with_receipt(Target::Room(room), ...)`: the hub delivers
+    //   it to the room's members of the moment, and the receipt's count is
+    //   the `recipients` of the `ack` (state.rs, mod.rs);
+    // - names and presence are the handler's own, behind one lock that it
+    //   holds while it sends, so everyone sees joins, renames and messages
+    //   in one order.
     Server::start(config, Chat::default())
 }
 

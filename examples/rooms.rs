@@ -1,4 +1,4 @@
-//! Tutorial step 9: rooms. A client that connects to
+//! Tutorial step 13: rooms. A client that connects to
 //! `ws://127.0.0.1:3000/rooms/kitchen` is in the room "kitchen" (the plain
 //! `ws://127.0.0.1:3000` puts it in "lobby"); whatever it sends reaches
 //! everyone in its room, itself included, and nobody else. Typing
