@@ -42,14 +42,9 @@ pub fn announce_lines(hub: &Hub, input: impl BufRead) {
 }
 
 fn main() -> ExitCode {
-    common::serve(
-        |config| {
-            let server = start(config)?;
-            // The server runs on its own threads; this one reads the terminal.
-            let hub = server.hub();
-            std::thread::spawn(move || announce_lines(&hub, std::io::stdin().lock()));
-            Ok(server)
-        },
+    common::serve_reading_terminal(
+        start,
         |addr| format!("chat server on ws://{addr}: type a line to announce it"),
+        announce_lines,
     )
 }

@@ -96,15 +96,11 @@ pub fn announce_lines(hub: &Hub, input: impl BufRead) -> Vec<usize> {
 }
 
 fn main() -> ExitCode {
-    common::serve(
-        |config| {
-            let server = start(config)?;
-            let hub = server.hub();
-            std::thread::spawn(move || announce_lines(&hub, std::io::stdin().lock()));
-            Ok(server)
-        },
+    common::serve_reading_terminal(
+        start,
         |addr| {
             format!("rooms server on ws://{addr}/rooms/NAME: type `room: text` to send to a room")
         },
+        announce_lines,
     )
 }

@@ -1,11 +1,12 @@
 //! The `main` every example shares: logs on the terminal, the server on
 //! `127.0.0.1:3000` (or `--port N`, `--bind ADDR`), a line saying where,
 //! then serving until Ctrl-C.
+#![allow(dead_code)] // Each example uses its own subset of these.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use wshub::{Config, Server, StartError};
+use wshub::{Config, Hub, Server, StartError};
 
 /// Turns on `info` logs (connects and disconnects), as the tutorials'
 /// `console.log` lines.
@@ -69,4 +70,21 @@ pub fn serve(
 fn fail(err: &dyn std::error::Error) -> ExitCode {
     eprintln!("error: {err}");
     ExitCode::FAILURE
+}
+
+/// Like [`serve`], and hands the lines typed into the server's terminal
+/// to `read_lines` on a thread of its own (the chat and rooms examples
+/// send them to clients).
+pub fn serve_reading_terminal<R: Send + 'static>(
+    start: impl FnOnce(Config) -> Result<Server, StartError>,
+    banner: impl FnOnce(SocketAddr) -> String,
+    read_lines: impl FnOnce(&Hub, std::io::StdinLock<'static>) -> R + Send + 'static,
+) -> ExitCode {
+    let start = |config| {
+        let server = start(config)?;
+        let hub = server.hub();
+        std::thread::spawn(move || read_lines(&hub, std::io::stdin().lock()));
+        Ok(server)
+    };
+    serve(start, banner)
 }
