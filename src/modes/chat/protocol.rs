@@ -254,14 +254,29 @@ impl Request {
     /// A [`ChatError`] saying what is wrong and with which field, carrying
     /// the request's `ack` whenever that could be read.
     pub fn decode(json: &str, max_text: usize) -> Result<Request, ChatError> {
-        let value: Value = serde_json::from_str(json).map_err(|err| {
-            ChatError::new(ErrorCode::InvalidJson, format!("not valid JSON: {err}"))
-        })?;
-        let Value::Object(map) = value else {
-            return Err(ChatError::new(
-                ErrorCode::InvalidJson,
-                "expected a JSON object with a \"type\"",
-            ));
+        let map = if is_plain_text(json) {
+            // wscat and a browser console send plain text first: take it
+            // as what they mean, a message to the lobby, checked like one.
+            let mut map = Map::new();
+            map.insert("type".into(), "message".into());
+            map.insert("text".into(), json.into());
+            map
+        } else {
+            match serde_json::from_str(json) {
+                Ok(Value::Object(map)) => map,
+                Ok(_) => {
+                    return Err(ChatError::new(
+                        ErrorCode::InvalidJson,
+                        format!("expected a JSON object, {EXPECTED_SHAPE}"),
+                    ))
+                }
+                Err(err) => {
+                    return Err(ChatError::new(
+                        ErrorCode::InvalidJson,
+                        format!("not valid JSON ({err}): send an object, {EXPECTED_SHAPE}"),
+                    ))
+                }
+            }
         };
         let fields = Fields {
             map: &map,
@@ -273,6 +288,16 @@ impl Request {
             Err(err) => Err(err.with_ack(ack)),
         }
     }
+}
+
+/// What an `invalid_json` error tells the client to send instead.
+const EXPECTED_SHAPE: &str =
+    r#"such as {"type":"message","text":"hi"}, or plain text for a message to the lobby"#;
+
+/// A frame that does not even try to be JSON: it does not start (after
+/// white space) with `{` or `[`. Chat mode takes it as a lobby message.
+fn is_plain_text(frame: &str) -> bool {
+    !frame.trim_start().starts_with(['{', '['])
 }
 
 /// The fields of one request, read with errors that name them.
@@ -530,6 +555,36 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_is_a_message_to_the_lobby() {
+        for text in ["hello", "hi {there}", "null", "42"] {
+            let request = decode(text).unwrap();
+            assert_eq!(
+                request.command,
+                Command::Message {
+                    text: text.into(),
+                    room: LOBBY.into()
+                }
+            );
+            assert_eq!(request.ack, None);
+        }
+        // Checked like any message: the empty text is refused.
+        assert_eq!(decode("").unwrap_err().field.as_deref(), Some("text"));
+    }
+
+    #[test]
+    fn invalid_json_names_the_expected_shape() {
+        for frame in ["{", "[1,2]", "{\"type\":\"message\",}"] {
+            let err = decode(frame).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidJson);
+            assert!(
+                err.message.contains(r#"{"type":"message","text":"hi"}"#),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
     fn room_defaults_to_the_lobby_and_unknown_fields_are_ignored() {
         let request = decode(r#"{"text":"hi","extra":[1,2],"type":"message"}"#).unwrap();
         assert_eq!(
@@ -549,9 +604,9 @@ mod tests {
         use ErrorCode::*;
         let cases: &[(&str, ErrorCode, Option<&str>)] = &[
             ("{", InvalidJson, None),
-            ("hello", InvalidJson, None),
             ("[1,2]", InvalidJson, None),
-            ("null", InvalidJson, None),
+            ("[", InvalidJson, None),
+            (" {\"type\"", InvalidJson, None),
             (r#"{"to":1e400}"#, InvalidJson, None),
             (r#"{}"#, MissingField, Some("type")),
             (r#"{"type":5}"#, InvalidField, Some("type")),
