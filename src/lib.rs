@@ -52,6 +52,7 @@ mod handler;
 pub mod http;
 mod hub;
 mod modes;
+mod plural;
 mod server;
 mod watched;
 

@@ -7,7 +7,7 @@
 //!   [`static_files`] (the browser page or `--static-dir`);
 //! - [`upgrade`]: the checks and the 101 answer of a WebSocket handshake;
 //! - [`websocket`]: the read loop of an upgraded connection, and its
-//!   heartbeat;
+//!   heartbeat; [`received_log`]: its `debug` line for each message;
 //! - [`turn_away`]: the `503` for connections over `--max-clients`.
 //!
 //! The thread never writes a WebSocket frame itself once the client has
@@ -15,6 +15,7 @@
 //! frames tungstenite produces while reading are handed to the hub as bytes,
 //! so that the hub stays the one writer of the socket.
 
+mod received_log;
 mod routes;
 mod static_files;
 mod turn_away;

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use super::Context;
 use crate::http::{percent_decode, Request, Response};
 use crate::hub::{ClientId, HubClosed, Room, Target};
+use crate::plural::plural;
 
 /// The answer to a plain (not WebSocket) HTTP request with its `body`.
 pub(crate) fn respond(ctx: &Context, request: &Request, body: &[u8]) -> Response {
@@ -192,8 +193,9 @@ fn announce(ctx: &Context, target: Target, text: String) -> Result<Response, Res
         .announce(&ctx.hub, target.clone(), &text)
         .map_err(shutting_down)?;
     debug!(
-        "HTTP API: {} bytes to {recipients} clients ({target:?})",
-        text.len()
+        "HTTP API: {} to {} ({target:?})",
+        plural(text.len(), "byte"),
+        plural(recipients, "client")
     );
     match (target, recipients) {
         (Target::One(id), 0) => Err(no_such_client(&id.to_string())),

@@ -14,7 +14,7 @@ use tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
-use super::{discard_until_closed, Context};
+use super::{discard_until_closed, received_log, Context};
 use crate::auth::Identity;
 use crate::handler::Client;
 use crate::hub::{frame, ClientId, Event, Hub};
@@ -113,6 +113,7 @@ pub(super) fn run(
         let ending = match result {
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
                 hub.count_message_in();
+                received_log::log_received(id, &message);
                 guarded(id, "on_message", || {
                     ctx.handler.on_message(&client, message)
                 })
@@ -142,6 +143,12 @@ pub(super) fn run(
     };
 
     let reason = match ending {
+        // The hub sent 1001 and hung up: whatever the reader saw of that
+        // (the client's close reply, or only the end of the stream), the
+        // server ended it.
+        Ending::Closed(_) if hub.is_shutting_down() => {
+            "closed by the server (1001, shutting down)".to_string()
+        }
         Ending::Closed(reason) => reason.to_string(),
         Ending::Failed(code, reason) => {
             // The hub sends the close frame, then FIN. Meanwhile discard

@@ -23,6 +23,7 @@ use super::rooms::Rooms;
 use super::socket::Socket;
 use super::target::{ClientId, Room, Target};
 use super::{Event, HubLimits, Shared};
+use crate::plural::plural;
 
 /// How often the hub retries clients that have a backlog. With no backlog
 /// anywhere it sleeps until the next event and costs no CPU.
@@ -259,6 +260,7 @@ impl Dispatcher {
             Event::Shutdown { timeout, done } => {
                 self.push_run();
                 info!("shutting down: closing {}", clients(self.clients.len()));
+                self.shared.shutting_down.store(true, Ordering::SeqCst);
                 for (&id, client) in &mut self.clients {
                     client.queue(frame::close(1001, "server shutting down"));
                     client.hang_up_when_sent = true;
@@ -414,10 +416,14 @@ impl Dispatcher {
             .fetch_add(recipients as u64, Ordering::Relaxed);
         match to {
             RunTarget::All => debug!(
-                "sent {len} bytes to {recipients} of {}",
+                "sent {} to {recipients} of {}",
+                plural(len, "byte"),
                 clients(self.clients.len())
             ),
-            RunTarget::Room(room) => debug!("sent {len} bytes to {recipients} in room {room:?}"),
+            RunTarget::Room(room) => debug!(
+                "sent {} to {recipients} in room {room:?}",
+                plural(len, "byte")
+            ),
         }
     }
 

@@ -23,7 +23,7 @@ mod target;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -118,6 +118,9 @@ struct Shared {
     evictions: AtomicU64,
     /// Clients connected now, published by the hub thread.
     count: Watched<usize>,
+    /// Set by the hub thread when it starts closing every client, so that
+    /// their connection threads log the end as the server's doing.
+    shutting_down: AtomicBool,
 }
 
 /// A handle to the hub: cheap to clone, usable from any thread.
@@ -183,6 +186,12 @@ impl Hub {
             .name("wshub-hub".into())
             .spawn(move || dispatcher.run())?;
         Ok((hub, thread))
+    }
+
+    /// Whether the server has begun shutting down: every client is being
+    /// closed with 1001, by the server.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shared.shutting_down.load(Ordering::SeqCst)
     }
 
     /// Sends `message` to `target`, encoded once whatever the number of
