@@ -8,8 +8,8 @@
 //!
 //! A credential may be sent in three places, because each kind of client
 //! can use a different one: `Authorization: Bearer` (scripts, curl,
-//! wscat), `?token=` in the URL (a browser's `new WebSocket(url)` cannot set
-//! headers) and a `wshub_token` cookie (a page served from the same host).
+//! wscat), `?token=` (or `?access_token=`) in the URL (a browser's
+//! `new WebSocket(url)` cannot set headers) and a `wshub_token` cookie (a page served from the same host).
 //! Secrets never reach a log line or an error body.
 
 use std::fmt;
@@ -25,6 +25,9 @@ use crate::http::{percent_decode_lenient, Request, Response};
 pub const COOKIE: &str = "wshub_token";
 /// The query parameter that may carry the credential.
 pub const QUERY_PARAM: &str = "token";
+/// The other name the query parameter is accepted under: `ws`'s
+/// documentation reads `location.query.access_token`, so tutorials use it.
+pub const QUERY_PARAM_ALIAS: &str = "access_token";
 
 /// A secret string (a token or a JWT key) whose `Debug` output hides it, so
 /// that printing a [`crate::Config`] cannot leak it.
@@ -145,7 +148,7 @@ impl Auth {
             }
         }
         let why = first_failure.unwrap_or(
-            "credentials required: send the token as ?token=, an Authorization: Bearer header or a wshub_token cookie",
+            "credentials required: send the token as ?token= (or ?access_token=), an Authorization: Bearer header or a wshub_token cookie",
         );
         Err(Response::error(401, why).with_header("WWW-Authenticate", "Bearer realm=\"wshub\""))
     }
@@ -234,7 +237,8 @@ fn is_origin(origin: &str) -> bool {
 }
 
 /// Every credential the request carries, in the order they are tried:
-/// `Authorization: Bearer`, `?token=`, the `wshub_token` cookie.
+/// `Authorization: Bearer`, `?token=` or `?access_token=`, the
+/// `wshub_token` cookie.
 fn credentials(request: &Request) -> Vec<Vec<u8>> {
     let headers = |name: &'static str| {
         request
@@ -254,7 +258,7 @@ fn credentials(request: &Request) -> Vec<Vec<u8>> {
         .into_iter()
         .flat_map(|query| query.split('&'))
         .filter_map(|pair| pair.split_once('='))
-        .filter(|(name, _)| *name == QUERY_PARAM)
+        .filter(|(name, _)| *name == QUERY_PARAM || *name == QUERY_PARAM_ALIAS)
         .map(|(_, value)| percent_decode_lenient(value));
     let cookie = headers("Cookie")
         .flat_map(|value| value.split(';'))
@@ -301,6 +305,8 @@ mod tests {
         );
         let req = request("/?tokens=no&xtoken=no", "Authorization: Basic abc\r\n");
         assert!(credentials(&req).is_empty());
+        let req = request("/?access_token=a%20b", "");
+        assert_eq!(credentials(&req), vec![b"a b".to_vec()]);
     }
 
     #[test]

@@ -456,14 +456,21 @@ impl Response {
         Response::json(status, &serde_json::json!({ "error": message }))
     }
 
-    /// A JSON body.
+    /// A JSON body, ending in a newline so that `curl` leaves the prompt
+    /// on a line of its own.
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Response::new(status, "application/json", value.to_string())
+        Response::new(status, "application/json", format!("{value}\n"))
     }
 
-    /// A plain text body in UTF-8.
+    /// A plain text body in UTF-8, ending in a newline (added if missing)
+    /// for the same reason.
     pub fn text(status: u16, text: &str) -> Self {
-        Response::new(status, "text/plain; charset=utf-8", text)
+        let body = if text.ends_with('\n') {
+            text.to_string()
+        } else {
+            format!("{text}\n")
+        };
+        Response::new(status, "text/plain; charset=utf-8", body)
     }
 
     /// Adds a header.

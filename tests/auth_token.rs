@@ -1,5 +1,5 @@
 //! `--token`: the shared token opens a WebSocket from any of its three
-//! places (query, bearer header, cookie); a missing or wrong token gets 401
+//! places (query as `token` or `access_token`, bearer header, cookie); a missing or wrong token gets 401
 //! with a JSON reason before any upgrade, and the client never joins.
 
 mod common;
@@ -40,10 +40,15 @@ fn the_token_is_accepted_in_each_of_its_three_places() {
     let bearer = format!("Bearer {TOKEN}");
     let cookie = format!("theme=dark; wshub_token={TOKEN}; lang=en");
     let quoted_cookie = format!("wshub_token=\"{TOKEN}\"");
-    let ways: [Way; 6] = [
+    let ways: [Way; 7] = [
         (
             "query, percent-encoded",
             format!("/?token={TOKEN_IN_URL}"),
+            vec![],
+        ),
+        (
+            "query as access_token, as ws's documentation names it",
+            format!("/?access_token={TOKEN_IN_URL}"),
             vec![],
         ),
         (

@@ -51,7 +51,7 @@ fn pipelined_requests_are_answered_in_order() {
     all.extend(request_bytes("POST", "/broadcast/second", &[], b""));
     conn.send(&all); // one write: the server reads them all at once
     assert_eq!(conn.read_response(false).json()["message"], "first");
-    assert_eq!(conn.read_response(false).text(), "ok");
+    assert_eq!(conn.read_response(false).text(), "ok\n");
     assert_eq!(conn.read_response(false).json()["message"], "second");
     server.shutdown();
 }
@@ -70,7 +70,7 @@ fn connection_close_and_http_1_0_end_the_connection() {
     let mut conn = HttpConn::open(addr);
     conn.send(b"GET /healthz HTTP/1.0\r\n\r\n");
     let answer = conn.read_response(false);
-    assert_eq!(answer.text(), "ok");
+    assert_eq!(answer.text(), "ok\n");
     assert_eq!(answer.header("Connection"), Some("close"));
     assert!(conn.is_closed());
 
@@ -79,7 +79,7 @@ fn connection_close_and_http_1_0_end_the_connection() {
     for _ in 0..2 {
         conn.send(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
         let answer = conn.read_response(false);
-        assert_eq!(answer.text(), "ok");
+        assert_eq!(answer.text(), "ok\n");
         assert_eq!(answer.header("Connection"), Some("keep-alive"));
     }
     server.shutdown();

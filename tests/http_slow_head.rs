@@ -105,7 +105,7 @@ fn other_clients_are_served_while_heads_are_slow() {
 
     let mut conn = HttpConn::open(addr);
     for _ in 0..5 {
-        assert_eq!(conn.request("GET", "/healthz", &[], b"").text(), "ok");
+        assert_eq!(conn.request("GET", "/healthz", &[], b"").text(), "ok\n");
     }
     let mut ws = connect(addr);
     ws.send(Message::text("still here")).unwrap();

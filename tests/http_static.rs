@@ -55,7 +55,8 @@ fn the_built_in_page_needs_no_files() {
     assert_eq!(head.header("Content-Length"), page.header("Content-Length"));
     assert!(head.body.is_empty());
 
-    get(addr, "/favicon.ico").assert_error(404);
+    assert_eq!(get(addr, "/favicon.ico").status, 200);
+    get(addr, "/no-such-file.png").assert_error(404);
     server.shutdown();
 }
 

@@ -50,7 +50,7 @@ fn a_ws_path_restricts_upgrades_to_it() {
     plain.assert_error(426);
     assert_eq!(plain.header("Upgrade"), Some("websocket"));
     assert_eq!(get(addr, "/").status, 200);
-    assert_eq!(get(addr, "/healthz").text(), "ok");
+    assert_eq!(get(addr, "/healthz").text(), "ok\n");
     server.shutdown();
 }
 

@@ -4,7 +4,7 @@
 //!
 //! | route | methods | answer |
 //! |-------|---------|--------|
-//! | `/broadcast` | POST | text or JSON `{"message": ...}` to every client |
+//! | `/broadcast` | POST | text, JSON `{"message": ...}`, or any JSON as its text, to every client |
 //! | `/broadcast/:message` | GET, POST | the percent-decoded `message` to every client |
 //! | `/clients/:id/messages` | POST | text or JSON `{"message": ...}` to one client |
 //! | `/rooms/:room/messages` | POST | text or JSON `{"message": ...}` to one room's members |
@@ -211,8 +211,10 @@ fn announce(ctx: &Context, target: Target, text: String) -> Result<Response, Res
     }
 }
 
-/// The message a POST carries: the `message` field of a JSON object when
-/// the Content-Type says JSON, else the whole body as text.
+/// The message a POST carries, when the Content-Type says JSON: the
+/// string `message` of an object, and any other JSON (`{"hello":"world"}`,
+/// as one tutorial broadcasts) as its compact JSON text. Otherwise the
+/// whole body as text.
 fn message_in_body(request: &Request, body: &[u8]) -> Result<String, Response> {
     let media_type = request
         .header("Content-Type")
@@ -224,8 +226,7 @@ fn message_in_body(request: &Request, body: &[u8]) -> Result<String, Response> {
             serde_json::from_slice(body).map_err(|e| bad_request(&format!("invalid JSON: {e}")))?;
         match value.get("message") {
             Some(Value::String(message)) => message.clone(),
-            Some(_) => return Err(bad_request("\"message\" must be a string")),
-            None => return Err(bad_request("the JSON body needs a \"message\" field")),
+            _ => value.to_string(),
         }
     } else {
         String::from_utf8(body.to_vec()).map_err(|_| bad_request("the body must be UTF-8 text"))?

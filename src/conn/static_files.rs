@@ -1,5 +1,6 @@
 //! Static files: the browser chat page compiled into the binary, or a
-//! folder on disk (`--static-dir`) in its place.
+//! folder on disk (`--static-dir`) in its place; `/favicon.ico` is ours
+//! unless the folder has one.
 //!
 //! Nothing outside the folder is ever served. A request path is
 //! percent-decoded once, split on `/`, and refused (404) if any segment
@@ -19,6 +20,9 @@ use crate::http::{percent_decode, Request, Response};
 const PAGE_HTML: &str = include_str!("../assets/index.html");
 const PAGE_JS: &[u8] = include_bytes!("../assets/app.js");
 const PAGE_CSS: &[u8] = include_bytes!("../assets/style.css");
+/// Our 16×16 icon. Browsers ask every server for `/favicon.ico`; without
+/// one, each page load logs a 404 in the developer console.
+const FAVICON: &[u8] = include_bytes!("../assets/favicon.ico");
 /// The attribute of the page's `<html>` element that tells the script
 /// which path to open its WebSocket on; filled in from `--ws-path`.
 const WS_PATH_ATTRIBUTE: &str = "data-ws-path=\"\"";
@@ -50,6 +54,7 @@ impl StaticFiles {
             ("index.html", html.into_bytes()),
             ("app.js", PAGE_JS.to_vec()),
             ("style.css", PAGE_CSS.to_vec()),
+            ("favicon.ico", FAVICON.to_vec()),
         ]))
     }
 
@@ -65,7 +70,10 @@ impl StaticFiles {
                 .iter()
                 .find(|(file, _)| *file == name)
                 .map(|(file, bytes)| (content_type(file), bytes.clone())),
-            StaticFiles::Dir(root) => read_inside(root, &name),
+            // A folder without an icon of its own gets ours.
+            StaticFiles::Dir(root) => read_inside(root, &name).or_else(|| {
+                (name == "favicon.ico").then(|| (content_type(&name), FAVICON.to_vec()))
+            }),
         };
         let Some((content_type, body)) = found else {
             return not_found();
