@@ -3,7 +3,7 @@
 //! hold their own settings ([`crate::Broadcast::welcome`],
 //! [`crate::Chat::max_text`]).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,9 +13,12 @@ use crate::auth::Auth;
 /// update syntax from [`Config::default`].
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Address to listen on. Default `127.0.0.1`: only this machine can
-    /// connect until you choose `0.0.0.0` for your LAN.
-    pub bind: IpAddr,
+    /// Address to listen on. Default `None`: localhost, as `ws` is
+    /// reached, on 127.0.0.1 and (where the machine has IPv6) ::1, so only
+    /// this machine can connect and `ws://localhost:PORT` works whichever
+    /// address the client tries first. `Some(0.0.0.0)` serves your LAN;
+    /// `Some(addr)` listens on that one address only.
+    pub bind: Option<IpAddr>,
     /// Port to listen on. Default 3000; 0 picks a free port (tests do).
     pub port: u16,
     /// Largest message or frame a client may send, in bytes; a larger one
@@ -57,7 +60,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            bind: None,
             port: 3000,
             max_message: 1 << 20,
             max_queue: 1 << 20,
@@ -74,11 +77,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The socket address to bind.
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::new(self.bind, self.port)
-    }
-
     /// Checks the settings that would make the server misbehave.
     ///
     /// # Errors

@@ -6,8 +6,9 @@
 //! the threads:
 //!
 //! ```text
-//! accept thread      server.rs: TcpListener::accept ─► a thread per socket
-//!                    (over --max-clients: conn/turn_away.rs answers 503)
+//! accept thread      server.rs: accept ─► a thread per socket (listen.rs:
+//!                    127.0.0.1 and ::1, or --bind; over --max-clients:
+//!                    conn/turn_away.rs answers 503)
 //! connection thread  conn/: read the request head (http.rs)
 //! (one per socket)   ├─ plain HTTP ─► conn/routes.rs (the API), else
 //!                    │                conn/static_files.rs (the page)
@@ -51,6 +52,7 @@ mod conn;
 mod handler;
 pub mod http;
 mod hub;
+mod listen;
 mod modes;
 mod plural;
 mod server;

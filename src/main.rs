@@ -15,9 +15,11 @@ use wshub::{Broadcast, Chat, Config, Echo, Recipients, Server};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Address to listen on (0.0.0.0 to reach it from your LAN).
-    #[arg(long, default_value = "127.0.0.1")]
-    bind: IpAddr,
+    /// Address to listen on (0.0.0.0 to reach it from your LAN). Default:
+    /// localhost, on both 127.0.0.1 and ::1 (where the machine has IPv6),
+    /// as Node's ws is reached.
+    #[arg(long)]
+    bind: Option<IpAddr>,
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 3000)]
     port: u16,

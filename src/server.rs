@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::conn::{self, Context, StaticFiles, TurnAway};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
+use crate::listen::Listeners;
 use crate::watched::Watched;
 
 /// Stack size of a connection thread. Only the pages a thread touches
@@ -93,7 +94,7 @@ impl From<io::Error> for StartError {
 pub struct Server {
     local_addr: SocketAddr,
     hub: Hub,
-    listener: Arc<TcpListener>,
+    listeners: Arc<Listeners>,
     stopping: Arc<AtomicBool>,
     connections: Arc<Connections>,
     accept_thread: Option<JoinHandle<()>>,
@@ -102,7 +103,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `config.addr()` and serves every client with `handler`: one
+    /// Binds `config.bind` (or localhost: 127.0.0.1 and ::1) on
+    /// `config.port` and serves every client with `handler`: one
     /// of the built-in modes ([`crate::Echo`], [`crate::Broadcast`],
     /// [`crate::Chat`]) or your own.
     ///
@@ -115,15 +117,19 @@ impl Server {
         config.validate().map_err(StartError::Config)?;
         let handler: Arc<dyn Handler> = Arc::new(handler);
         let files = StaticFiles::new(&config)?;
-        let addr = config.addr();
-        let listener =
-            TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
-        let listener = Arc::new(listener);
-        let local_addr = listener.local_addr()?;
-        // Tests and scripts read the real address from this first line.
+        let listeners = Arc::new(Listeners::bind(&config)?);
+        let addrs = listeners.local_addrs()?;
+        let local_addr = addrs[0];
+        let urls: Vec<String> = addrs.iter().map(|addr| format!("ws://{addr}")).collect();
+        // Tests and scripts read the real address from this first line
+        // (the first URL in it).
         info!(
-            "wshub listening on ws://{local_addr} with {} (max-message {} B, max-queue {} B, max-clients {})",
-            handler.name(), config.max_message, config.max_queue, config.max_clients,
+            "wshub listening on {} with {} (max-message {} B, max-queue {} B, max-clients {})",
+            urls.join(" and "),
+            handler.name(),
+            config.max_message,
+            config.max_queue,
+            config.max_clients,
         );
         info!(
             "{} and the HTTP API on http://{local_addr}/ (WebSocket upgrades on {})",
@@ -149,19 +155,19 @@ impl Server {
         });
         let turn_away = TurnAway::start(ctx.config.max_clients)?;
         let accept_thread = {
-            let (listener, stopping, connections) =
-                (listener.clone(), stopping.clone(), connections.clone());
+            let (listeners, stopping, connections) =
+                (listeners.clone(), stopping.clone(), connections.clone());
             std::thread::Builder::new()
                 .name("wshub-accept".into())
                 .spawn(move || {
-                    accept_loop(&listener, &stopping, &connections, &ctx, &turn_away);
+                    accept_loop(&listeners, &stopping, &connections, &ctx, &turn_away);
                     turn_away.finish();
                 })?
         };
         Ok(Server {
             local_addr,
             hub,
-            listener,
+            listeners,
             stopping,
             connections,
             accept_thread: Some(accept_thread),
@@ -171,7 +177,8 @@ impl Server {
     }
 
     /// The address the server listens on (with the real port when the
-    /// config asked for port 0).
+    /// config asked for port 0); for localhost, the IPv4 one (the same
+    /// port is open on ::1).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
@@ -231,9 +238,8 @@ impl Server {
         if self.stopping.swap(true, Ordering::SeqCst) {
             return ShutdownSummary::default();
         }
-        // Shutting a listening socket down makes a blocked accept() return
-        // at once (EINVAL on Linux), so the accept thread sees `stopping`.
-        let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
+        // Wakes the accept thread, which then sees `stopping`.
+        self.listeners.wake();
         if let Some(thread) = self.accept_thread.take() {
             let _ = thread.join();
         }
@@ -324,14 +330,14 @@ impl Drop for Registered<'_> {
 }
 
 fn accept_loop(
-    listener: &TcpListener,
+    listeners: &Listeners,
     stopping: &AtomicBool,
     connections: &Arc<Connections>,
     ctx: &Arc<Context>,
     turn_away: &TurnAway,
 ) {
     loop {
-        let accepted = listener.accept();
+        let accepted = listeners.accept();
         if stopping.load(Ordering::SeqCst) {
             return;
         }

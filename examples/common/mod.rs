@@ -31,9 +31,11 @@ fn config_from_args() -> Result<Config, String> {
                     .map_err(|e| format!("--port: {e}"))?
             }
             "--bind" => {
-                config.bind = value("--bind")?
-                    .parse()
-                    .map_err(|e| format!("--bind: {e}"))?
+                config.bind = Some(
+                    value("--bind")?
+                        .parse()
+                        .map_err(|e| format!("--bind: {e}"))?,
+                )
             }
             _ => {}
         }
