@@ -109,37 +109,114 @@ fn without_json_the_client_sends_lines_as_they_are() {
     )
     .unwrap();
     let output = String::from_utf8(output).unwrap();
-    assert_eq!(output, "< plain text\n< {\"x\":1}\nclosed\n");
+    assert_eq!(
+        output,
+        format!("connected to {url} (Ctrl-D to quit)\n< plain text\n< {{\"x\":1}}\nclosed\n")
+    );
     server.shutdown();
 }
 
-/// Terminal input that stays open until the test lets it end.
-struct HeldOpen(crossbeam_channel::Receiver<()>);
+/// Terminal input: the lines the test sends, until it drops the sender.
+struct Typed(crossbeam_channel::Receiver<String>);
 
-impl std::io::Read for HeldOpen {
-    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-        let _ = self.0.recv(); // Blocks until the sender is dropped.
-        Ok(0)
+impl std::io::Read for Typed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.recv() {
+            // Lines are short: one fits the BufReader's buffer.
+            Ok(line) => {
+                let bytes = format!("{line}\n").into_bytes();
+                buf[..bytes.len()].copy_from_slice(&bytes);
+                Ok(bytes.len())
+            }
+            Err(_) => Ok(0),
+        }
+    }
+}
+
+/// The client's terminal: each complete line it prints, as it prints it.
+struct Printed(crossbeam_channel::Sender<String>, Vec<u8>);
+
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.1.extend_from_slice(buf);
+        while let Some(end) = self.1.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.1.drain(..=end).collect();
+            let _ = self
+                .0
+                .send(String::from_utf8_lossy(&line[..end]).into_owned());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
 #[test]
-fn the_client_reports_a_close_from_the_server() {
-    let _watchdog = watchdog(DEADLINE * 2);
+fn the_client_says_it_is_connected_and_reconnects_quietly_after_a_restart() {
+    let _watchdog = watchdog(DEADLINE * 4);
     let server = chat::start(config()).unwrap();
-    let url = format!("ws://{}", server.local_addr());
-    let (release, held) = crossbeam_channel::bounded(0);
-    let client = std::thread::spawn(move || {
-        let mut output = Vec::new();
-        let input = std::io::BufReader::new(HeldOpen(held));
-        client::run(&url, true, input, &mut output).map(|()| output)
-    });
-    assert!(server.hub().wait_for_count(DEADLINE, |n| n == 1));
+    let addr = server.local_addr();
+    let url = format!("ws://{addr}");
+    let (typing, typed) = crossbeam_channel::unbounded();
+    let (printing, printed) = crossbeam_channel::unbounded();
+    let client = {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let input = std::io::BufReader::new(Typed(typed));
+            client::run(&url, false, input, &mut Printed(printing, Vec::new()))
+        })
+    };
+    let next = || {
+        printed
+            .recv_timeout(DEADLINE)
+            .expect("the client prints a line")
+    };
+    assert_eq!(next(), format!("connected to {url} (Ctrl-D to quit)"));
+    assert!(next().starts_with("< {\"type\":\"welcome\""));
     server.shutdown();
-    let output = String::from_utf8(client.join().unwrap().unwrap()).unwrap();
-    drop(release);
-    assert!(
-        output.ends_with("closed: 1001 \"server shutting down\"\n"),
-        "{output}"
+
+    // The server is gone: a plain listener on its port sees the client's
+    // tries (and fails each of them), so two failed tries are observed.
+    let mut lines = Vec::new();
+    let listener = std::net::TcpListener::bind(addr).expect("the port is free again");
+    for _ in 0..2 {
+        let (socket, _) = listener.accept().unwrap();
+        drop(socket);
+    }
+    drop(listener);
+    let second = chat::start(wshub::Config {
+        port: addr.port(),
+        ..config()
+    })
+    .unwrap();
+    loop {
+        let line = next();
+        let connected = line.starts_with("connected to");
+        lines.push(line);
+        if connected {
+            break;
+        }
+    }
+    assert_eq!(
+        lines,
+        [
+            "< {\"type\":\"presence\",\"event\":\"joined\",\"id\":1,\"name\":null,\"room\":\"lobby\"}"
+                .to_string(),
+            "closed: 1001 \"server shutting down\"".into(),
+            "disconnected; reconnecting".into(),
+            format!("connected to {url} (Ctrl-D to quit)"),
+        ],
+        "one line for the reconnect, none per failed try"
     );
+    // The new connection works: plain text is a lobby message.
+    assert!(next().starts_with("< {\"type\":\"welcome\""));
+    next(); // Its own "joined".
+    typing.send("back".into()).unwrap();
+    let message: Value = serde_json::from_str(next().strip_prefix("< ").unwrap()).unwrap();
+    assert_eq!(message["text"], "back");
+    drop(typing);
+    client.join().unwrap().unwrap();
+    second.shutdown();
 }
