@@ -1,12 +1,15 @@
 //! Tutorial step 11: authenticate during the upgrade. A client must connect
-//! with `?token=...`; without the right one it gets `401` and never becomes
-//! a WebSocket, as with the `verifyClient` / `upgrade` handling of `ws`.
+//! with `?token=...` (or `?access_token=...`, the name in the `ws` notes,
+//! whose server listens on port 8080); without the right one it gets `401`
+//! and never becomes a WebSocket, as with the `verifyClient` / `upgrade`
+//! handling of `ws`.
 //!
-//! Run it with `TOKEN=opensesame cargo run --example auth`, then:
+//! Run it with `cargo run --example auth -- --port 8080` (the token is
+//! `opensesame`, or `TOKEN=...`), then:
 //!
 //! ```sh
-//! npx wscat -c ws://127.0.0.1:3000                  # error: 401
-//! npx wscat -c 'ws://127.0.0.1:3000/?token=opensesame'  # connected
+//! npx wscat -c ws://localhost:8080                           # error: 401
+//! npx wscat -c 'ws://localhost:8080/?access_token=opensesame'  # connected
 //! ```
 //!
 //! (The binary has this built in: `wshub --token SECRET`, or
@@ -31,11 +34,18 @@ impl Handler for TokenGate {
             .query()
             .unwrap_or("")
             .split('&')
-            .find_map(|pair| pair.strip_prefix("token="));
+            // `access_token` is the name in ws's documentation.
+            .find_map(|pair| {
+                pair.strip_prefix("token=")
+                    .or_else(|| pair.strip_prefix("access_token="))
+            });
         if given == Some(self.token.as_str()) {
             Ok(())
         } else {
-            Err(Response::error(401, "connect with ?token=..."))
+            Err(Response::error(
+                401,
+                "connect with ?token=... or ?access_token=...",
+            ))
         }
     }
 

@@ -1,8 +1,10 @@
 //! Tutorial step 4: a broadcast server. Every message a client sends goes
 //! to every connected client; with `--others`, to everyone but the sender.
+//! It follows the `ws` demo tutorial, whose server listens on port 1919.
 //!
-//! Run it with `cargo run --example broadcast` (or `-- --others`), open two
-//! terminals with `npx wscat -c ws://127.0.0.1:3000`, and type in one.
+//! Run it with `cargo run --example broadcast -- --port 1919` (add
+//! `--others` for everyone but the sender), open two terminals with
+//! `npx wscat -c ws://localhost:1919`, and type in one.
 
 mod common;
 

@@ -1,7 +1,9 @@
 //! Tutorial step 7: a chat server that speaks JSON. Each client gets an id
 //! in its `welcome`, can pick a name, join rooms, write to a room or to one
 //! client, and ask for an `ack`; bad JSON gets an `error` reply, never a
-//! disconnect. The README's "Chat protocol" section lists every message.
+//! disconnect. It follows the Express + `ws` tutorial ("Make sure the
+//! message is valid JSON"), on port 3000. The README's "Chat protocol"
+//! section lists every message.
 //! Lines you type into this server's terminal reach every client as
 //! messages from the server.
 //!

@@ -1,6 +1,8 @@
 //! Tutorial step 6: client ids and direct messages. Each client learns its
 //! id on connect; a message written `@7 hello` goes to client 7 only, and
-//! anything else goes to everyone.
+//! anything else goes to everyone. It follows the Express + `ws` tutorial
+//! ("Sending WebSocket messages to specific clients") and the Socket.IO
+//! tutorial's client ids, on port 3000.
 //!
 //! Run it with `cargo run --example direct`, connect twice with
 //! `npx wscat -c ws://127.0.0.1:3000`, and send `@1 psst` from the second.

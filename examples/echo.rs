@@ -1,8 +1,10 @@
 //! Tutorial step 1: an echo server. Every message a client sends comes
-//! straight back to it, text as text and binary as binary.
+//! straight back to it, text as text and binary as binary. It follows the
+//! Express + WebSocket chat tutorial, on its port 3000; step 2 runs it on
+//! 8080, the port of the `ws` notes, to watch what it receives.
 //!
-//! Run it with `cargo run --example echo`, then connect with
-//! `npx wscat -c ws://127.0.0.1:3000` and type something.
+//! Run it with `cargo run --example echo` (or `-- --port 8080`), then
+//! connect with `npx wscat -c ws://localhost:3000` and type something.
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Tutorial step 8: push to every WebSocket client from your own HTTP route,
-//! on the same port, like an Express route calling `broadcastMessage()`.
+//! on the same port, like an Express route calling `broadcastMessage()` in
+//! the Express + `ws` tutorial (and Socket.IO's `/broadcast/:message`), on
+//! port 3000.
 //!
 //! Run it with `cargo run --example http_broadcast`, connect a client or
 //! two (`npx wscat -c ws://127.0.0.1:3000`), then:

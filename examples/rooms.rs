@@ -11,7 +11,8 @@
 //! `io.to('kitchen').emit(...)`; here they are `Hub::join` and
 //! `Target::Room`. The hub keeps who is in which room and drops a client
 //! from its rooms when it disconnects; this handler only remembers each
-//! client's current room, to move it.
+//! client's current room, to move it. Rooms are Socket.IO's (the
+//! Socket.IO tutorial's server, on port 3000); `ws` has none.
 //!
 //! Run it with `cargo run --example rooms`, then
 //! `npx wscat -c ws://127.0.0.1:3000/rooms/kitchen` in two terminals and

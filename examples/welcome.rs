@@ -1,8 +1,9 @@
 //! Tutorial step 5: greet each client when it connects, and tell the others
-//! who came and went. Messages are still broadcast to everyone.
+//! who came and went. Messages are still broadcast to everyone. It follows
+//! the Socket.IO tutorial ("Websockets in Node JS"), on its port 3000.
 //!
 //! Run it with `cargo run --example welcome` and connect a few times with
-//! `npx wscat -c ws://127.0.0.1:3000`.
+//! `npx wscat -c ws://localhost:3000`.
 
 mod common;
 

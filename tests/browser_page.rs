@@ -13,7 +13,7 @@ use common::*;
 use wshub::Broadcast;
 
 #[test]
-#[ignore = "needs Chromium: run by .ci/run"]
+#[ignore = "needs Chromium: cargo test --test browser_page -- --ignored"]
 fn the_page_sends_and_shows_messages() {
     let _watchdog = watchdog(DEADLINE * 6);
     // The tutorial's broadcast server, greeting and all.
@@ -60,6 +60,45 @@ fn the_page_sends_and_shows_messages() {
     );
 
     screenshot(&tab, "browser-page");
+    drop(tab);
+    server.shutdown();
+}
+
+/// The README's console snippet, exactly as printed there.
+const README_SNIPPET: &str = r#"const ws = new WebSocket(`ws://${location.host}`);
+ws.onmessage = (e) => console.log("got", e.data);
+ws.onopen = () => ws.send("hello from the browser");"#;
+
+#[test]
+#[ignore = "needs Chromium: cargo test --test browser_page -- --ignored"]
+fn the_readme_console_snippet_works_from_the_servers_page_in_chat_mode() {
+    let _watchdog = watchdog(DEADLINE * 6);
+    let server = start_chat(config());
+    let browser = launch();
+    let tab = open(&browser, &format!("http://{}/", server.local_addr()));
+    wait_for_status(&tab, "open");
+    // What the snippet logs, collected; plain text becomes a lobby message.
+    let logged = eval_awaited(
+        &tab,
+        &format!(
+            "new Promise((resolve) => {{ const got = []; \
+               console.log = (...args) => {{ got.push(args.join(' ')); \
+                 if (got.some((line) => line.includes('hello from the browser'))) resolve(JSON.stringify(got)); }}; \
+               setTimeout(() => resolve(JSON.stringify(got)), {ms}); \
+               {README_SNIPPET} }})",
+            ms = DEADLINE.as_millis()
+        ),
+    );
+    let logged = logged.as_str().unwrap_or_default().to_string();
+    assert!(
+        logged.contains(r#"\"type\":\"message\""#) && logged.contains("hello from the browser"),
+        "{logged}"
+    );
+    // The page itself got no 404 for its icon.
+    assert_eq!(
+        eval_awaited(&tab, "fetch('/favicon.ico').then((r) => r.status)"),
+        200
+    );
     drop(tab);
     server.shutdown();
 }

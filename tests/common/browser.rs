@@ -60,6 +60,18 @@ pub fn eval(tab: &Tab, expression: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Evaluates a JavaScript expression that yields a promise, and returns
+/// what it resolves to (the expression must settle within its own
+/// deadline).
+pub fn eval_awaited(tab: &Tab, expression: &str) -> Value {
+    // DevTools never returns an awaited promise of a background tab.
+    tab.activate().expect("the tab comes to the front");
+    tab.evaluate(expression, true)
+        .unwrap_or_else(|e| panic!("evaluating `{expression}`: {e}"))
+        .value
+        .unwrap_or(Value::Null)
+}
+
 /// Waits until the JavaScript `condition` holds on the page: it is checked
 /// at once and after every DOM change, for at most [`DEADLINE`]. On
 /// timeout, panics with what the page shows.
