@@ -45,7 +45,7 @@ fn line_with(tab: &Tab, text: &str) -> Value {
 }
 
 #[test]
-#[ignore = "needs Chromium: run by .ci/run"]
+#[ignore = "needs Chromium: cargo test --test browser_chat -- --ignored"]
 fn two_pages_chat_with_names() {
     let _watchdog = watchdog(DEADLINE * 8);
     let server = start_chat(config());

@@ -35,7 +35,7 @@ fn open_files_limit() -> u64 {
 }
 
 #[test]
-#[ignore = "needs ulimit -n above 10,100; run by .ci/run in release"]
+#[ignore = "needs 10,100 open files and release: (ulimit -n $(ulimit -Hn); cargo test --release --test idle_memory -- --ignored --nocapture)"]
 fn ten_thousand_idle_clients_fit_and_are_served() {
     let _watchdog = watchdog(Duration::from_secs(300));
     assert!(
