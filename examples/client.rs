@@ -191,7 +191,8 @@ fn main() {
         match arg.as_str() {
             "--json" => json = true,
             "-h" | "--help" => {
-                println!("{USAGE}");
+                // Piped into `head`, stdout may close early: not an error.
+                let _ = writeln!(io::stdout(), "{USAGE}");
                 return;
             }
             flag if flag.starts_with('-') => {
