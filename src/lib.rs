@@ -48,6 +48,7 @@
 pub mod auth;
 mod config;
 mod conn;
+mod deflate;
 mod handler;
 pub mod http;
 mod hub;
