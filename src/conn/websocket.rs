@@ -127,6 +127,10 @@ pub(super) fn run(
     let hub = &ctx.hub;
     let socket = stream.clone();
     let deflate = deflate.map(|agreed| agreed.server_window_bits);
+    let member = Member { hub, id, deflate };
+    if let Some(bits) = deflate {
+        hub.deflate_windows().add(bits);
+    }
     if hub
         .event(Event::Join {
             id,
@@ -138,7 +142,6 @@ pub(super) fn run(
     {
         return; // Shutting down.
     }
-    let member = Member { hub, id };
     match identity.name() {
         Some(name) => info!("client {id} connected from {peer} as {name:?}"),
         None => info!("client {id} connected from {peer}"),
@@ -224,6 +227,8 @@ fn guarded(id: ClientId, hook: &str, call: impl FnOnce()) -> Result<(), Ending> 
 struct Member<'a> {
     hub: &'a Hub,
     id: ClientId,
+    /// Its permessage-deflate window size, counted while it is a member.
+    deflate: Option<u8>,
 }
 
 impl Drop for Member<'_> {
@@ -238,6 +243,9 @@ impl Drop for Member<'_> {
                 .send_bytes(self.id, frame::close(1011, "internal server error"));
         }
         let _ = self.hub.event(Event::Leave { id: self.id });
+        if let Some(bits) = self.deflate {
+            self.hub.deflate_windows().remove(bits);
+        }
     }
 }
 

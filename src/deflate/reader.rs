@@ -18,7 +18,7 @@ use super::inflate::{InflateError, Inflater};
 /// Bytes asked of the socket at a time.
 const READ_CHUNK: usize = 4 * 1024;
 /// Buffers grown past this by a large message are given back afterwards.
-const KEEP_CAPACITY: usize = 64 * 1024;
+const KEEP_CAPACITY: usize = 16 * 1024;
 
 /// Why the layer ended the connection, and the close code to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

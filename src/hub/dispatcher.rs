@@ -352,9 +352,6 @@ impl Dispatcher {
             dirty: false,
             deflate,
         };
-        if let Some(bits) = deflate {
-            self.shared.windows.add(bits);
-        }
         if self.shutting_down.is_some() {
             client.queue(frame::close(1001, "server shutting down"));
             client.hang_up_when_sent = true;
@@ -382,9 +379,6 @@ impl Dispatcher {
     fn remove(&mut self, id: ClientId) -> Option<Entry> {
         let client = self.clients.remove(&id)?;
         self.rooms.remove_client(id);
-        if let Some(bits) = client.deflate {
-            self.shared.windows.remove(bits);
-        }
         self.publish_count();
         Some(client)
     }
@@ -536,9 +530,6 @@ impl Dispatcher {
         }
         for (id, client) in self.clients.drain() {
             count_drained(&mut shutdown.summary, &client);
-            if let Some(bits) = client.deflate {
-                self.shared.windows.remove(bits);
-            }
             client.socket.shut(Shutdown::Both);
             self.rooms.remove_client(id);
         }

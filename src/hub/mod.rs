@@ -34,7 +34,8 @@ use crossbeam_channel::{Receiver, Sender};
 use tungstenite::Message;
 
 use crate::watched::Watched;
-use deflate::{Deflated, WindowCounts};
+use deflate::Deflated;
+pub(crate) use deflate::WindowCounts;
 pub use info::{ClientInfo, RoomInfo, ShutdownSummary, Stats};
 pub(crate) use socket::Socket;
 pub use target::{ClientId, Room, Target};
@@ -123,7 +124,8 @@ struct Shared {
     bytes_out: AtomicU64,
     evictions: AtomicU64,
     /// Connected clients per permessage-deflate window size: which
-    /// compressed frames a message needs.
+    /// compressed frames a message needs. Connection threads count their
+    /// own client before it joins, so its first reply is compressed too.
     windows: WindowCounts,
     /// Clients connected now, published by the hub thread.
     count: Watched<usize>,
@@ -345,6 +347,12 @@ impl Hub {
             bytes_out: s.bytes_out.load(Ordering::Relaxed),
             evictions: s.evictions.load(Ordering::Relaxed),
         }
+    }
+
+    /// Clients per permessage-deflate window size, which each connection
+    /// thread keeps up to date for its own client.
+    pub(crate) fn deflate_windows(&self) -> &WindowCounts {
+        &self.shared.windows
     }
 
     /// Counts a data message received from a client.
