@@ -9,10 +9,12 @@
 #
 # kosoku 0.1.0 has a bug of its own in cases 12.* and 13.*: some end with
 # ERROR "Strings must be encoded before hashing" before a byte is sent
-# (duration 0, nothing received). Those are listed apart, not counted as
-# ours.
+# (duration 0, nothing received), different ones from run to run. Those
+# cases are run once more and the second result counts; any that hit the
+# bug again are listed apart, not counted as ours.
 #
 # Usage: .ci/autobahn.sh [BINARY] [plain|deflate|both]
+# CASES="12.1.* 13.2.1" limits the run to those cases.
 set -euo pipefail
 bin=${1:-target/release/wshub}
 which=${2:-both}
@@ -30,12 +32,30 @@ run() { # $1: name, then the server's extra flags
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
   done
-  timeout 1200 kosoku -o "$out/$name" "ws://127.0.0.1:$port" >"$out/$name-kosoku.log" 2>&1 || true
+  local only=() retry=()
+  for c in ${CASES:-}; do only+=(-i "$c"); done
+  timeout 1800 kosoku "${only[@]}" -o "$out/$name" "ws://127.0.0.1:$port" >"$out/$name-kosoku.log" 2>&1 || true
+  # Cases kosoku's own bug ended before sending anything: once more.
+  for c in $(grep -o '^  [0-9.]*: behavior=ERROR, behaviorClose=FAILED — Strings must be encoded before hashing' \
+    "$out/$name-kosoku.log" | cut -d: -f1); do retry+=(-i "$c"); done
+  if [ ${#retry[@]} -gt 0 ]; then
+    echo "kosoku's own bug ended $((${#retry[@]} / 2)) cases before they began: running them again"
+    timeout 1800 kosoku "${retry[@]}" -o "$out/$name-retry" "ws://127.0.0.1:$port" \
+      >"$out/$name-retry.log" 2>&1 || true
+  fi
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
-  python3 - "$out/$name/index.json" "$name" <<'PY'
-import collections, json, sys
+  python3 - "$out/$name/index.json" "$name" "$out/$name-retry/index.json" <<'PY'
+import collections, json, os, sys
 report, name = json.load(open(sys.argv[1])), sys.argv[2]
+if os.path.exists(sys.argv[3]):
+    # The second result of a rerun case counts; its report file is there.
+    retried = json.load(open(sys.argv[3]))
+    for server, cases in retried.items():
+        for case, r in cases.items():
+            r["reportfile"] = "../" + os.path.basename(os.path.dirname(sys.argv[3])) + "/" + r["reportfile"]
+            for results in report.values():
+                results[case] = r
 deflate = name == "deflate"
 RUNNER_BUG = "Strings must be encoded before hashing"
 order = ["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED", "ERROR"]
