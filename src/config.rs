@@ -52,6 +52,14 @@ pub struct Config {
     /// serves at once; one more is answered `503` with `Retry-After` and
     /// closed, without a thread of its own. Default 10,000.
     pub max_clients: usize,
+    /// Negotiate permessage-deflate (RFC 7692) with clients that offer it
+    /// (`--deflate`). Default off, as in `ws`: it saves bandwidth on slow
+    /// links and costs CPU (docs/compression.md).
+    pub deflate: bool,
+    /// With `deflate`, data messages of at least this many bytes are sent
+    /// compressed; smaller ones gain little (`--deflate-threshold`).
+    /// Default 1024, as in `ws`.
+    pub deflate_threshold: usize,
     /// Who may connect: `--token`, `--jwt-secret`, `--allowed-origin`.
     /// Default: everyone, from any origin.
     pub auth: Auth,
@@ -71,6 +79,8 @@ impl Default for Config {
             static_dir: None,
             max_body: 1 << 20,
             max_clients: 10_000,
+            deflate: false,
+            deflate_threshold: 1024,
             auth: Auth::default(),
         }
     }

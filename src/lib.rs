@@ -49,6 +49,7 @@
 pub mod auth;
 mod config;
 mod conn;
+mod deflate;
 mod handler;
 pub mod http;
 mod hub;

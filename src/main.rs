@@ -80,6 +80,13 @@ struct Args {
     /// browsers hold a wshub_token cookie.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// Negotiate permessage-deflate with clients that offer it (browsers
+    /// do): less bandwidth, more CPU.
+    #[arg(long)]
+    deflate: bool,
+    /// With --deflate, compress data messages of at least this many bytes.
+    #[arg(long, default_value_t = 1024)]
+    deflate_threshold: usize,
     /// Log level: error, warn, info, debug or trace. Default: RUST_LOG, else info.
     #[arg(long)]
     log_level: Option<log::LevelFilter>,
@@ -117,6 +124,8 @@ fn main() -> ExitCode {
         static_dir: args.static_dir,
         max_body: args.max_body,
         max_clients: args.max_clients,
+        deflate: args.deflate,
+        deflate_threshold: args.deflate_threshold,
         auth: Auth {
             token: args.token.map(Secret::new),
             jwt_secret: args.jwt_secret.map(Secret::new),

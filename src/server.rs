@@ -141,6 +141,7 @@ impl Server {
         );
         let (hub, hub_thread) = Hub::start(HubLimits {
             max_queue: config.max_queue,
+            deflate_threshold: config.deflate_threshold,
         })?;
         let shutdown_timeout = config.shutdown_timeout;
         let stopping = Arc::new(AtomicBool::new(false));

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use log::{debug, warn};
 
 use crate::config::Config;
+use crate::deflate;
 use crate::handler::Handler;
 use crate::http::{self, BodyError, HeadError, Request, Response};
 use crate::hub::Hub;
@@ -167,10 +168,20 @@ fn upgrade(
     });
     match accepted {
         Ok((identity, answer)) => {
+            let deflate = ctx
+                .config
+                .deflate
+                .then(|| deflate::agree(request))
+                .flatten();
+            let answer = match &deflate {
+                Some(agreement) => deflate::with_answer(answer, agreement),
+                None => answer,
+            };
             // The 101 goes out before the client joins the hub, so no
             // broadcast can reach the socket ahead of it.
             if (&*stream).write_all(&answer).is_ok() {
-                websocket::run(stream, peer, request.path(), early, identity, ctx);
+                let path = request.path();
+                websocket::run(stream, peer, path, early, identity, deflate, ctx);
             }
         }
         Err(response) => refuse(&stream, peer, response),

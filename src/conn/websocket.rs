@@ -16,6 +16,8 @@ use tungstenite::{Message, WebSocket};
 
 use super::{discard_until_closed, received_log, Context};
 use crate::auth::Identity;
+use crate::deflate::reader::FrameInflater;
+use crate::deflate::Agreement;
 use crate::handler::Client;
 use crate::hub::{frame, ClientId, Event, Hub};
 
@@ -23,20 +25,41 @@ use crate::hub::{frame, ClientId, Event, Hub};
 /// first read) would cost every idle client 128 KiB of memory.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// The socket as tungstenite sees it: reads come from the TCP stream,
+/// The socket as tungstenite sees it: reads come from the TCP stream
+/// (through the inflating layer if the client agreed on permessage-deflate),
 /// writes (only ever pong and close replies) are collected for the hub.
 struct ReadSide {
     stream: Arc<TcpStream>,
     replies: Vec<u8>,
     /// When the peer last sent us any byte: the heartbeat's clock.
     last_heard: Instant,
+    inflate: Option<FrameInflater>,
 }
 
 impl Read for ReadSide {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = (&*self.stream).read(buf)?;
+        let mut socket = Heard {
+            stream: &self.stream,
+            last_heard: &mut self.last_heard,
+        };
+        match &mut self.inflate {
+            Some(inflate) => inflate.read(&mut socket, buf),
+            None => socket.read(buf),
+        }
+    }
+}
+
+/// The TCP stream, noting when bytes arrive.
+struct Heard<'a> {
+    stream: &'a TcpStream,
+    last_heard: &'a mut Instant,
+}
+
+impl Read for Heard<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.stream.read(buf)?;
         if n > 0 {
-            self.last_heard = Instant::now();
+            *self.last_heard = Instant::now();
         }
         Ok(n)
     }
@@ -69,6 +92,7 @@ pub(super) fn run(
     path: &str,
     early: Vec<u8>,
     identity: Identity,
+    deflate: Option<Agreement>,
     ctx: &Context,
 ) {
     let id = ClientId(ctx.next_id.fetch_add(1, Ordering::Relaxed));
@@ -82,20 +106,42 @@ pub(super) fn run(
         .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(ctx.config.max_message))
         .max_frame_size(Some(ctx.config.max_message));
+    // With deflate, early frames go through the inflating layer too.
+    let (inflate, early) = match deflate {
+        Some(agreed) => {
+            let keep_context = !agreed.client_no_context_takeover;
+            let layer = FrameInflater::new(ctx.config.max_message, keep_context, early);
+            (Some(layer), Vec::new())
+        }
+        None => (None, early),
+    };
     let socket = ReadSide {
         stream: stream.clone(),
         replies: Vec::new(),
         last_heard: Instant::now(),
+        inflate,
     };
     // Frames the client sent right behind its request head are not lost.
     let mut ws = WebSocket::from_partially_read(socket, early, Role::Server, Some(ws_config));
 
     let hub = &ctx.hub;
     let socket = stream.clone();
-    if hub.event(Event::Join { id, socket, peer }).is_err() {
+    let deflate = deflate.map(|agreed| agreed.server_window_bits);
+    let member = Member { hub, id, deflate };
+    if let Some(bits) = deflate {
+        hub.deflate_windows().add(bits);
+    }
+    if hub
+        .event(Event::Join {
+            id,
+            socket,
+            peer,
+            deflate,
+        })
+        .is_err()
+    {
         return; // Shutting down.
     }
-    let member = Member { hub, id };
     match identity.name() {
         Some(name) => info!("client {id} connected from {peer} as {name:?}"),
         None => info!("client {id} connected from {peer}"),
@@ -128,7 +174,12 @@ pub(super) fn run(
             {
                 heartbeat(&client, ws.get_ref().last_heard, interval)
             }
-            Err(err) => Some(ending_for(err)),
+            Err(err) => Some(
+                match ws.get_ref().inflate.as_ref().and_then(|i| i.failure()) {
+                    Some(failure) => Ending::Failed(failure.code, failure.reason.clone()),
+                    None => ending_for(err),
+                },
+            ),
         };
         // Hand tungstenite's replies to the hub. `flush` makes it produce a
         // pending pong now rather than at the start of the next read.
@@ -183,6 +234,8 @@ fn guarded(id: ClientId, hook: &str, call: impl FnOnce()) -> Result<(), Ending> 
 struct Member<'a> {
     hub: &'a Hub,
     id: ClientId,
+    /// Its permessage-deflate window size, counted while it is a member.
+    deflate: Option<u8>,
 }
 
 impl Drop for Member<'_> {
@@ -197,6 +250,9 @@ impl Drop for Member<'_> {
                 .send_bytes(self.id, frame::close(1011, "internal server error"));
         }
         let _ = self.hub.event(Event::Leave { id: self.id });
+        if let Some(bits) = self.deflate {
+            self.hub.deflate_windows().remove(bits);
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{debug, info, warn};
 
+use super::deflate::Deflated;
 use super::frame;
 use super::info::{ClientInfo, ShutdownSummary};
 use super::outbox::Outbox;
@@ -50,6 +51,8 @@ struct Entry {
     hang_up_when_sent: bool,
     /// Already in the list of clients to write this turn.
     dirty: bool,
+    /// The window size of its permessage-deflate agreement, if any.
+    deflate: Option<u8>,
 }
 
 impl Entry {
@@ -175,6 +178,7 @@ impl Dispatcher {
             Event::Send {
                 target: target @ (Target::All | Target::Room(_)),
                 bytes,
+                deflated: None,
                 counted,
             } if bytes.len() <= MAX_RUN => {
                 let target = match target {
@@ -189,17 +193,24 @@ impl Dispatcher {
             Event::Send {
                 target,
                 bytes,
+                deflated,
                 counted,
             } => {
+                // Compressed messages skip runs: clients get different bytes.
                 self.push_run();
-                let recipients = self.send(&target, bytes);
+                let recipients = self.send(&target, bytes, deflated.as_ref());
                 if let Some(counted) = counted {
                     let _ = counted.send(recipients);
                 }
             }
-            Event::Join { id, socket, peer } => {
+            Event::Join {
+                id,
+                socket,
+                peer,
+                deflate,
+            } => {
                 self.push_run();
-                self.join(id, socket, peer);
+                self.join(id, socket, peer, deflate);
             }
             Event::Open { id } => {
                 self.push_run();
@@ -318,13 +329,19 @@ impl Dispatcher {
             }
             RunTarget::Room(room) => {
                 for id in self.rooms.members(room) {
-                    queue_for(&mut self.clients, &mut self.dirty, id, &run);
+                    queue_for(&mut self.clients, &mut self.dirty, id, &run, None);
                 }
             }
         }
     }
 
-    fn join(&mut self, id: ClientId, socket: Arc<dyn Socket>, peer: SocketAddr) {
+    fn join(
+        &mut self,
+        id: ClientId,
+        socket: Arc<dyn Socket>,
+        peer: SocketAddr,
+        deflate: Option<u8>,
+    ) {
         let mut client = Entry {
             socket,
             peer,
@@ -335,6 +352,7 @@ impl Dispatcher {
             hang_up_when_sent: false,
             open: false,
             dirty: false,
+            deflate,
         };
         if self.shutting_down.is_some() {
             client.queue(frame::close(1001, "server shutting down"));
@@ -368,12 +386,13 @@ impl Dispatcher {
     }
 
     /// Queues `bytes` for a target outside a run (one client, all but one,
-    /// a room but one, or a frame too large for a run) and returns how
-    /// many clients took them.
-    fn send(&mut self, target: &Target, bytes: Bytes) -> usize {
+    /// a room but one, a frame too large for a run, or a message with
+    /// compressed frames, which go to the clients that agreed on their
+    /// window size) and returns how many clients took them.
+    fn send(&mut self, target: &Target, bytes: Bytes, deflated: Option<&Deflated>) -> usize {
         let (clients, dirty) = (&mut self.clients, &mut self.dirty);
         let recipients = match target {
-            Target::One(id) => usize::from(queue_for(clients, dirty, *id, &bytes)),
+            Target::One(id) => usize::from(queue_for(clients, dirty, *id, &bytes, deflated)),
             Target::All | Target::AllExcept(_) => {
                 let except = match target {
                     Target::AllExcept(id) => Some(*id),
@@ -381,7 +400,10 @@ impl Dispatcher {
                 };
                 let mut recipients = 0;
                 for (&id, client) in clients.iter_mut() {
-                    if client.open && Some(id) != except && client.queue(bytes.clone()) {
+                    if client.open
+                        && Some(id) != except
+                        && client.queue(pick(client, &bytes, deflated))
+                    {
                         recipients += 1;
                         mark_dirty(dirty, id, client);
                     }
@@ -395,7 +417,9 @@ impl Dispatcher {
                 };
                 self.rooms
                     .members(room)
-                    .filter(|&id| Some(id) != except && queue_for(clients, dirty, id, &bytes))
+                    .filter(|&id| {
+                        Some(id) != except && queue_for(clients, dirty, id, &bytes, deflated)
+                    })
                     .count()
             }
         };
@@ -552,15 +576,27 @@ fn queue_for(
     dirty: &mut Vec<ClientId>,
     id: ClientId,
     bytes: &Bytes,
+    deflated: Option<&Deflated>,
 ) -> bool {
     let Some(client) = clients.get_mut(&id) else {
         return false;
     };
-    let took = client.queue(bytes.clone());
+    let took = client.queue(pick(client, bytes, deflated));
     if took {
         mark_dirty(dirty, id, client);
     }
     took
+}
+
+/// The frame `client` gets: the compressed one for its window size if
+/// there is one, else the plain one.
+fn pick(client: &Entry, plain: &Bytes, deflated: Option<&Deflated>) -> Bytes {
+    client
+        .deflate
+        .zip(deflated)
+        .and_then(|(bits, deflated)| deflated.frame_for(bits))
+        .unwrap_or(plain)
+        .clone()
 }
 
 fn mark_dirty(dirty: &mut Vec<ClientId>, id: ClientId, client: &mut Entry) {
@@ -659,7 +695,14 @@ mod tests {
         fn new(max_queue: usize) -> Harness {
             let (tx, rx) = crossbeam_channel::unbounded();
             let shared = Arc::new(Shared::default());
-            let dispatcher = Dispatcher::new(rx, shared.clone(), HubLimits { max_queue });
+            let dispatcher = Dispatcher::new(
+                rx,
+                shared.clone(),
+                HubLimits {
+                    max_queue,
+                    deflate_threshold: 1024,
+                },
+            );
             Harness {
                 tx,
                 dispatcher,
@@ -681,6 +724,7 @@ mod tests {
                 id,
                 socket: socket.clone(),
                 peer,
+                deflate: None,
             });
             if open {
                 self.event(Event::Open { id });
@@ -695,6 +739,7 @@ mod tests {
             self.event(Event::Send {
                 target,
                 bytes: frame::encode(Opcode::Text, text.as_bytes()),
+                deflated: None,
                 counted: Some(counted),
             });
             recipients

@@ -13,6 +13,7 @@
 //! The hub knows clients, rooms and targets, and no application protocol:
 //! handlers (the modes, your own) build theirs on the [`Hub`] handle.
 
+mod deflate;
 mod dispatcher;
 pub(crate) mod frame;
 mod info;
@@ -33,6 +34,8 @@ use crossbeam_channel::{Receiver, Sender};
 use tungstenite::Message;
 
 use crate::watched::Watched;
+use deflate::Deflated;
+pub(crate) use deflate::WindowCounts;
 pub use info::{ClientInfo, RoomInfo, ShutdownSummary, Stats};
 pub(crate) use socket::Socket;
 pub use target::{ClientId, Room, Target};
@@ -74,17 +77,21 @@ pub(crate) enum Event {
         id: ClientId,
         socket: Arc<dyn Socket>,
         peer: SocketAddr,
+        /// The window size (bits) of its permessage-deflate agreement.
+        deflate: Option<u8>,
     },
     /// The client's `on_connect` hook has run (its welcome is queued):
     /// from now on it receives messages to everyone too.
     Open { id: ClientId },
     /// A client's connection thread is ending.
     Leave { id: ClientId },
-    /// Encoded frame bytes for `target`; `counted` learns how many clients
-    /// the bytes were queued for.
+    /// Encoded frame bytes for `target`, and compressed frames for the
+    /// clients that agreed on permessage-deflate; `counted` learns how many
+    /// clients the bytes were queued for.
     Send {
         target: Target,
         bytes: Bytes,
+        deflated: Option<Deflated>,
         counted: Option<Sender<usize>>,
     },
     /// Send a close frame to one client, then end its TCP connection.
@@ -116,6 +123,10 @@ struct Shared {
     messages_out: AtomicU64,
     bytes_out: AtomicU64,
     evictions: AtomicU64,
+    /// Connected clients per permessage-deflate window size: which
+    /// compressed frames a message needs. Connection threads count their
+    /// own client before it joins, so its first reply is compressed too.
+    windows: WindowCounts,
     /// Clients connected now, published by the hub thread.
     count: Watched<usize>,
     /// Set by the hub thread when it starts closing every client, so that
@@ -157,6 +168,7 @@ struct Shared {
 pub struct Hub {
     tx: Sender<Event>,
     shared: Arc<Shared>,
+    deflate_threshold: usize,
 }
 
 impl fmt::Debug for Hub {
@@ -170,6 +182,9 @@ impl fmt::Debug for Hub {
 pub(crate) struct HubLimits {
     /// Bytes a client's backlog may hold behind the frame being written.
     pub max_queue: usize,
+    /// Data messages of at least this many bytes are compressed for the
+    /// clients that agreed on permessage-deflate.
+    pub deflate_threshold: usize,
 }
 
 impl Hub {
@@ -180,6 +195,7 @@ impl Hub {
         let hub = Hub {
             tx,
             shared: shared.clone(),
+            deflate_threshold: limits.deflate_threshold,
         };
         let dispatcher = dispatcher::Dispatcher::new(rx, shared, limits);
         let thread = std::thread::Builder::new()
@@ -203,7 +219,7 @@ impl Hub {
     ///
     /// [`HubClosed`] once the server has shut down.
     pub fn send(&self, target: Target, message: Message) -> Result<(), HubClosed> {
-        self.send_frame(target, frame::from_message(&message), None)
+        self.send_message(target, &message, None)
     }
 
     /// Like [`Hub::send`], then waits until the hub has written the message
@@ -232,7 +248,7 @@ impl Hub {
         message: Message,
     ) -> Result<Receipt, HubClosed> {
         let (reply, answer) = crossbeam_channel::bounded(1);
-        self.send_frame(target, frame::from_message(&message), Some(reply))?;
+        self.send_message(target, &message, Some(reply))?;
         Ok(Receipt(answer))
     }
 
@@ -342,6 +358,12 @@ impl Hub {
         }
     }
 
+    /// Clients per permessage-deflate window size, which each connection
+    /// thread keeps up to date for its own client.
+    pub(crate) fn deflate_windows(&self) -> &WindowCounts {
+        &self.shared.windows
+    }
+
     /// Counts a data message received from a client.
     pub(crate) fn count_message_in(&self) {
         self.shared.messages_in.fetch_add(1, Ordering::Relaxed);
@@ -362,6 +384,25 @@ impl Hub {
         self.event(Event::Send {
             target,
             bytes,
+            deflated: None,
+            counted,
+        })
+    }
+
+    /// Encodes `message` once, and compresses it here on the sending
+    /// thread (never on the hub's) once per window size that connected
+    /// clients agreed on.
+    fn send_message(
+        &self,
+        target: Target,
+        message: &Message,
+        counted: Option<Sender<usize>>,
+    ) -> Result<(), HubClosed> {
+        let threshold = self.deflate_threshold;
+        self.event(Event::Send {
+            target,
+            bytes: frame::from_message(message),
+            deflated: Deflated::build(message, &self.shared.windows, threshold),
             counted,
         })
     }

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
 pub mod browser;
+pub mod deflate;
 pub mod http;
 
 use std::net::{SocketAddr, TcpStream};

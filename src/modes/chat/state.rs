@@ -273,7 +273,12 @@ mod tests {
     use crate::hub::HubLimits;
 
     fn hub() -> Hub {
-        Hub::start(HubLimits { max_queue: 1 << 20 }).unwrap().0
+        Hub::start(HubLimits {
+            max_queue: 1 << 20,
+            deflate_threshold: 1024,
+        })
+        .unwrap()
+        .0
     }
 
     /// Clients `a` and `b`, entered (both in the lobby).
