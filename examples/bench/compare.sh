@@ -77,7 +77,9 @@ free_port() {
 SERVER_PID=
 start_server() { # name port
   case $1 in
-    wshub) target/release/wshub --port "$2" --mode broadcast --welcome '' --log-level warn & ;;
+    # The load generator is one peer address: no per-peer share.
+    wshub) target/release/wshub --port "$2" --mode broadcast --welcome '' --log-level warn \
+      --max-clients-per-peer 0 & ;;
     node) node examples/node/broadcast.mjs "$2" >/dev/null & ;;
     raw) "$LOADGEN" --serve-raw "127.0.0.1:$2" 2>/dev/null & ;;
   esac

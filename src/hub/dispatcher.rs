@@ -16,6 +16,7 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{debug, info, warn};
 
+use super::credit;
 use super::frame;
 use super::info::{ClientInfo, ShutdownSummary};
 use super::outbox::Outbox;
@@ -49,6 +50,9 @@ struct Entry {
     hang_up_when_sent: bool,
     /// Already in the list of clients to write this turn.
     dirty: bool,
+    /// Since when its backlog has been above the flow-control mark
+    /// ([`Dispatcher::readers_behind`]).
+    behind_since: Option<Instant>,
 }
 
 impl Entry {
@@ -88,7 +92,8 @@ struct ShuttingDown {
     done: Sender<ShutdownSummary>,
 }
 
-/// The state the hub thread owns.
+/// The state the hub thread owns. Dropping it (the hub thread ends) lets
+/// every waiting publisher go.
 pub(super) struct Dispatcher {
     rx: Receiver<Event>,
     shared: Arc<Shared>,
@@ -100,6 +105,12 @@ pub(super) struct Dispatcher {
     all_dirty: bool,
     run: Run,
     shutting_down: Option<ShuttingDown>,
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        self.shared.flow.close();
+    }
 }
 
 impl Dispatcher {
@@ -160,7 +171,29 @@ impl Dispatcher {
             self.all_dirty = true;
         }
         self.write_dirty();
+        let behind = self.readers_behind();
+        self.shared.flow.set_readers_behind(behind);
         self.shutdown_finished()
+    }
+
+    /// Whether publishers should wait: some reader's backlog is above a
+    /// quarter of `--max-queue`, and has not been for longer than
+    /// [`credit::STALL`] (a reader that long behind is stalled, not slow:
+    /// it is left to `--max-queue`, and publishers go on).
+    fn readers_behind(&mut self) -> bool {
+        let mark = self.limits.max_queue / 4;
+        let mut now = None;
+        let mut behind = false;
+        for client in self.clients.values_mut() {
+            if client.outbox.waiting_bytes() <= mark {
+                client.behind_since = None;
+                continue;
+            }
+            let now = *now.get_or_insert_with(Instant::now);
+            let since = *client.behind_since.get_or_insert(now);
+            behind |= now.duration_since(since) < credit::STALL;
+        }
+        behind
     }
 
     /// True while some client has bytes the kernel did not take, or a
@@ -171,10 +204,13 @@ impl Dispatcher {
 
     fn handle(&mut self, event: Event) {
         match event {
+            // A publisher's credit (`_credit`) is given back at the end of
+            // the arm, once its bytes are in the run or the outboxes.
             Event::Send {
                 target: target @ (Target::All | Target::Room(_)),
                 bytes,
                 counted,
+                credit: _credit,
             } if bytes.len() <= MAX_RUN => {
                 let target = match target {
                     Target::Room(room) => RunTarget::Room(room),
@@ -189,6 +225,7 @@ impl Dispatcher {
                 target,
                 bytes,
                 counted,
+                credit: _credit,
             } => {
                 self.push_run();
                 let recipients = self.send(&target, bytes);
@@ -333,6 +370,7 @@ impl Dispatcher {
             hang_up_when_sent: false,
             open: false,
             dirty: false,
+            behind_since: None,
         };
         if self.shutting_down.is_some() {
             client.queue(frame::close(1001, "server shutting down"));
@@ -690,6 +728,7 @@ mod tests {
                 target,
                 bytes: frame::encode(Opcode::Text, text.as_bytes()),
                 counted: Some(counted),
+                credit: None,
             });
             recipients
         }

@@ -13,6 +13,7 @@
 //! The hub knows clients, rooms and targets, and no application protocol:
 //! handlers (the modes, your own) build theirs on the [`Hub`] handle.
 
+pub(crate) mod credit;
 mod dispatcher;
 pub(crate) mod frame;
 mod info;
@@ -33,6 +34,7 @@ use crossbeam_channel::{Receiver, Sender};
 use tungstenite::Message;
 
 use crate::watched::Watched;
+use credit::{Credit, Flow, Publisher};
 pub use info::{ClientInfo, RoomInfo, ShutdownSummary, Stats};
 pub(crate) use socket::Socket;
 pub use target::{ClientId, Room, Target};
@@ -86,6 +88,8 @@ pub(crate) enum Event {
         target: Target,
         bytes: Bytes,
         counted: Option<Sender<usize>>,
+        /// The sending publisher's bytes, given back once this is handled.
+        credit: Option<Credit>,
     },
     /// Send a close frame to one client, then end its TCP connection.
     Close { id: ClientId, bytes: Bytes },
@@ -118,6 +122,8 @@ struct Shared {
     evictions: AtomicU64,
     /// Clients connected now, published by the hub thread.
     count: Watched<usize>,
+    /// Publisher flow control: readers behind, waiting publishers.
+    flow: Arc<Flow>,
 }
 
 /// A handle to the hub: cheap to clone, usable from any thread.
@@ -154,6 +160,9 @@ struct Shared {
 pub struct Hub {
     tx: Sender<Event>,
     shared: Arc<Shared>,
+    /// Set on the handles given to a connection's handler: what it sends
+    /// counts against that connection's window ([`credit`]).
+    publisher: Option<Arc<Publisher>>,
 }
 
 impl fmt::Debug for Hub {
@@ -177,6 +186,7 @@ impl Hub {
         let hub = Hub {
             tx,
             shared: shared.clone(),
+            publisher: None,
         };
         let dispatcher = dispatcher::Dispatcher::new(rx, shared, limits);
         let thread = std::thread::Builder::new()
@@ -330,7 +340,20 @@ impl Hub {
             messages_out: s.messages_out.load(Ordering::Relaxed),
             bytes_out: s.bytes_out.load(Ordering::Relaxed),
             evictions: s.evictions.load(Ordering::Relaxed),
+            publishers_paused: s.flow.paused(),
         }
+    }
+
+    /// A handle whose sends count against a new publisher's window, and
+    /// that publisher: its connection thread calls
+    /// [`Publisher::wait_for_turn`] before reading the next message.
+    pub(crate) fn for_publisher(&self) -> (Hub, Arc<Publisher>) {
+        let publisher = Publisher::new(self.shared.flow.clone());
+        let hub = Hub {
+            publisher: Some(publisher.clone()),
+            ..self.clone()
+        };
+        (hub, publisher)
     }
 
     /// Counts a data message received from a client.
@@ -350,10 +373,12 @@ impl Hub {
         bytes: Bytes,
         counted: Option<Sender<usize>>,
     ) -> Result<(), HubClosed> {
+        let credit = self.publisher.as_ref().map(|p| p.credit(bytes.len()));
         self.event(Event::Send {
             target,
             bytes,
             counted,
+            credit,
         })
     }
 
