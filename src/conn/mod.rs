@@ -147,7 +147,8 @@ fn exchange(
         }
     };
     // An API request that sends is a publisher too: its answer waits while
-    // readers are behind, so a client posting in a loop is slowed down.
+    // readers are behind, so a client posting in a loop is slowed down
+    // (a request that sends nothing does not wait).
     let (hub, publisher) = ctx.hub.for_publisher();
     let response = routes::respond(ctx, &hub, request, &body);
     publisher.wait_for_turn();

@@ -88,6 +88,9 @@ pub(crate) struct Publisher {
     flow: Arc<Flow>,
     /// Bytes sent to the hub and not yet handled by it.
     in_flight: AtomicUsize,
+    /// Whether it has sent anything at all: one that has not (a request
+    /// for the page, say) never waits.
+    sent: AtomicBool,
 }
 
 impl Publisher {
@@ -96,12 +99,14 @@ impl Publisher {
         Arc::new(Publisher {
             flow,
             in_flight: AtomicUsize::new(0),
+            sent: AtomicBool::new(false),
         })
     }
 
     /// Counts `bytes` as in flight until the returned credit is dropped.
     pub(crate) fn credit(self: &Arc<Self>, bytes: usize) -> Credit {
         self.in_flight.fetch_add(bytes, Ordering::SeqCst);
+        self.sent.store(true, Ordering::Relaxed);
         Credit {
             publisher: self.clone(),
             bytes,
@@ -117,8 +122,9 @@ impl Publisher {
 
     /// Waits (the caller's thread, never the hub's) until this publisher is
     /// within its window and no reader is behind, or the hub has stopped.
+    /// Returns at once if it never sent anything.
     pub(crate) fn wait_for_turn(&self) {
-        if self.may_go() {
+        if !self.sent.load(Ordering::Relaxed) || self.may_go() {
             return;
         }
         let flow = &self.flow;
@@ -182,6 +188,8 @@ mod tests {
         let flow = Arc::new(Flow::default());
         let publisher = Publisher::new(flow.clone());
         flow.set_readers_behind(true);
+        publisher.wait_for_turn(); // Returns at once: it sent nothing yet.
+        drop(publisher.credit(1));
         assert!(!publisher.may_go());
         let waiter = {
             let publisher = publisher.clone();
