@@ -60,6 +60,15 @@ pub struct Config {
     /// compressed; smaller ones gain little (`--deflate-threshold`).
     /// Default 1024, as in `ws`.
     pub deflate_threshold: usize,
+    /// Slots one peer address may hold (`--max-clients-per-peer`), so that
+    /// one machine cannot lock everybody else out. `None` (the default):
+    /// half of `max_clients`; `Some(0)`: no per-peer limit. Connections
+    /// that have not sent a request head yet are capped at half of this.
+    pub max_clients_per_peer: Option<usize>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name
+    /// the real client (`--trusted-proxy`): for their connections that
+    /// address is the peer, for the limits and the logs. Default: none.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Who may connect: `--token`, `--jwt-secret`, `--allowed-origin`.
     /// Default: everyone, from any origin.
     pub auth: Auth,
@@ -81,6 +90,8 @@ impl Default for Config {
             max_clients: 10_000,
             deflate: false,
             deflate_threshold: 1024,
+            max_clients_per_peer: None,
+            trusted_proxies: Vec::new(),
             auth: Auth::default(),
         }
     }

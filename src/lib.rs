@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! accept thread      server.rs: accept ─► a thread per socket (listen.rs:
-//!                    127.0.0.1 and ::1, or --bind; over --max-clients:
-//!                    conn/turn_away.rs answers 503)
+//!                    127.0.0.1 and ::1, or --bind); no slot (conn/admission.rs):
+//!                    conn/turn_away.rs answers 503
 //! connection thread  conn/: read the request head (http.rs)
 //! (one per socket)   ├─ plain HTTP ─► conn/routes.rs (the API), else
 //!                    │                conn/static_files.rs (the page)
@@ -20,7 +20,8 @@
 //! hub thread (one)   hub/: owns the clients and the rooms and does every
 //!                    write, never blocking (hub/dispatcher.rs): one encode
 //!                    per message, merged runs, one vectored send per
-//!                    client per turn, a bounded backlog (hub/outbox.rs)
+//!                    client per turn, a bounded backlog (hub/outbox.rs);
+//!                    a publisher ahead of it waits (hub/credit.rs)
 //! ```
 //!
 //! Start a server with [`Server::start`] and a [`Handler`]: a built-in

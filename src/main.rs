@@ -66,6 +66,14 @@ struct Args {
     /// 503 with Retry-After.
     #[arg(long, default_value_t = 10_000)]
     max_clients: usize,
+    /// Connections one peer address may hold (0: no limit). Default: half
+    /// of --max-clients; those without a request head yet, half of this.
+    #[arg(long, value_name = "N")]
+    max_clients_per_peer: Option<usize>,
+    /// A reverse proxy whose X-Forwarded-For / Forwarded header names the
+    /// real client, for the limits and the logs (repeatable).
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    trusted_proxies: Vec<IpAddr>,
     /// Require this shared token on every WebSocket upgrade: as ?token=,
     /// "Authorization: Bearer" or a wshub_token cookie. Prefer the
     /// environment variable: command lines are visible to other users.
@@ -126,6 +134,8 @@ fn main() -> ExitCode {
         max_clients: args.max_clients,
         deflate: args.deflate,
         deflate_threshold: args.deflate_threshold,
+        max_clients_per_peer: args.max_clients_per_peer,
+        trusted_proxies: args.trusted_proxies,
         auth: Auth {
             token: args.token.map(Secret::new),
             jwt_secret: args.jwt_secret.map(Secret::new),

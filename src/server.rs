@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use log::{error, info, warn};
 
 use crate::config::Config;
-use crate::conn::{self, Context, StaticFiles, TurnAway};
+use crate::conn::{self, Admission, Context, StaticFiles, TurnAway};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
 use crate::listen::Listeners;
@@ -146,6 +146,7 @@ impl Server {
         let shutdown_timeout = config.shutdown_timeout;
         let stopping = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Connections::default());
+        let admission = Admission::new(&config);
         let ctx = Arc::new(Context {
             files,
             config,
@@ -153,8 +154,9 @@ impl Server {
             handler,
             next_id: AtomicU64::new(1),
             started: Instant::now(),
+            admission,
         });
-        let turn_away = TurnAway::start(ctx.config.max_clients)?;
+        let turn_away = TurnAway::start()?;
         let accept_thread = {
             let (listeners, stopping, connections) =
                 (listeners.clone(), stopping.clone(), connections.clone());
@@ -352,13 +354,13 @@ fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        // Only this thread adds connections, so the count cannot grow
-        // between this check and the `add` below.
-        let open = connections.len();
-        if open >= ctx.config.max_clients {
-            turn_away.reject(stream, peer, open);
-            continue;
-        }
+        let slot = match ctx.admission.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                turn_away.reject(stream, peer, &refusal);
+                continue;
+            }
+        };
         let stream = Arc::new(stream);
         let key = connections.add(stream.clone());
         let (connections_for_thread, ctx) = (connections.clone(), ctx.clone());
@@ -370,7 +372,7 @@ fn accept_loop(
                     connections: &connections_for_thread,
                     key,
                 };
-                conn::serve(stream, peer, &ctx);
+                conn::serve(stream, peer, slot, &ctx);
             });
         if let Err(err) = spawned {
             error!("cannot start a thread for {peer}: {err}");

@@ -83,6 +83,8 @@ fn stats_has_exactly_the_documented_fields() {
             "evictions",
             "messages_in",
             "messages_out",
+            "publishers_paused",
+            "turned_away",
             "uptime_secs"
         ]
     );
@@ -91,6 +93,8 @@ fn stats_has_exactly_the_documented_fields() {
     assert_eq!(stats["messages_in"], 1);
     assert_eq!(stats["messages_out"], 2);
     assert_eq!(stats["evictions"], 0);
+    assert_eq!(stats["turned_away"], 0);
+    assert!(stats["publishers_paused"].is_u64());
     // The hub adds the bytes it wrote after the write, so a client may read
     // them before they are counted: only the type is certain here.
     assert!(stats["bytes_out"].is_u64());

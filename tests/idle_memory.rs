@@ -43,7 +43,15 @@ fn ten_thousand_idle_clients_fit_and_are_served() {
         "needs more than {} open files: raise `ulimit -n`",
         CLIENTS + 100
     );
-    let wshub = Binary::start(&["--mode", "broadcast", "--welcome", ""]);
+    // Every client comes from 127.0.0.1: no per-peer share.
+    let wshub = Binary::start(&[
+        "--mode",
+        "broadcast",
+        "--welcome",
+        "",
+        "--max-clients-per-peer",
+        "0",
+    ]);
     let pid = wshub.pid();
     let rss_before = status_field(pid, "VmRSS:");
 

@@ -26,6 +26,8 @@ fn over_the_cap_gets_a_503_without_a_thread_and_a_freed_slot_is_reused() {
     let _watchdog = watchdog(DEADLINE * 3);
     let server = start(Config {
         max_clients: 3,
+        // Every client here comes from 127.0.0.1: only the overall cap.
+        max_clients_per_peer: Some(0),
         ..config()
     });
     let addr = server.local_addr();

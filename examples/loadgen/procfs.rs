@@ -55,6 +55,16 @@ pub fn machine_busy_ns() -> Option<u64> {
     Some(busy * (1_000_000_000 / rustix::param::clock_ticks_per_second()))
 }
 
+/// Memory the whole machine could still give programs (`MemAvailable` of
+/// `/proc/meminfo`), in KiB: unlike RSS, it also drops by what the kernel
+/// spends for a process (thread stacks in the kernel, socket buffers,
+/// page tables).
+pub fn mem_available_kib() -> Option<u64> {
+    let meminfo = fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -62,5 +72,6 @@ mod tests {
         let s = super::sample("self").expect("/proc/self is readable");
         assert!(s.rss_kib > 0 && s.threads >= 1);
         assert!(super::machine_busy_ns().is_some());
+        assert!(super::mem_available_kib().is_some_and(|kib| kib > 0));
     }
 }

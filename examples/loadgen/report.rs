@@ -75,6 +75,10 @@ pub fn json(opts: &Options, labels: &Labels, out: &Outcome) -> Value {
         "server_rss_connected_kib": null,
         "idle_rss_per_conn_kib": null,
         "server_threads": null,
+        "client_rss_per_conn_kib": per_connection(out, out.client_rss_kib[1].saturating_sub(out.client_rss_kib[0])),
+        "machine_per_conn_kib": out.mem_available_kib.and_then(|[before, after]| {
+            per_connection(out, before.saturating_sub(after))
+        }),
     });
     if let Some([before, connected, _, end]) = out.server {
         let cpu = server_cpu;
@@ -113,7 +117,7 @@ pub fn table(report: &Value) -> String {
         Some(us) => format!("{:.2}", us / 1000.0),
         None => "-".to_string(),
     };
-    let rows: [(&str, String); 17] = [
+    let rows: [(&str, String); 18] = [
         ("target", get("url")),
         (
             "load",
@@ -183,6 +187,14 @@ pub fn table(report: &Value) -> String {
             "RSS/connection",
             format!("{} KiB", get("idle_rss_per_conn_kib")),
         ),
+        (
+            "machine/connection",
+            format!(
+                "{} KiB of MemAvailable (all processes and the kernel; the load generator's RSS {} KiB of it)",
+                get("machine_per_conn_kib"),
+                get("client_rss_per_conn_kib")
+            ),
+        ),
         ("server threads", get("server_threads")),
         ("client CPU", format!("{} %", get("client_cpu_pct"))),
         (
@@ -217,4 +229,9 @@ pub fn group(n: i64) -> String {
     } else {
         out
     }
+}
+
+/// `kib` spread over the connected clients, to a tenth of a KiB.
+fn per_connection(out: &Outcome, kib: u64) -> Option<f64> {
+    (out.connected > 0).then(|| (kib as f64 / out.connected as f64 * 10.0).round() / 10.0)
 }

@@ -68,6 +68,13 @@ pub struct Outcome {
     pub server: Option<[Sample; 4]>,
     /// This process, at the window's start and end.
     pub client: [Sample; 2],
+    /// This process's RSS before connecting and once connected, in KiB:
+    /// the load generator's own share of the machine's memory.
+    pub client_rss_kib: [u64; 2],
+    /// The machine's `MemAvailable` before connecting and once connected,
+    /// in KiB: what the connections cost everything on it (server, kernel,
+    /// and this load generator).
+    pub mem_available_kib: Option<[u64; 2]>,
     /// Wall time between the window samples.
     pub window_time: Duration,
     /// CPU time the whole machine spent busy in the window (every core,
@@ -264,6 +271,8 @@ pub async fn run(opts: &Options) -> io::Result<Outcome> {
     });
     let mut out = Outcome::default();
     let before = server_sample();
+    let client_before = procfs::sample("self").unwrap_or_default().rss_kib;
+    let available_before = procfs::mem_available_kib();
 
     // Connect, a bounded number at a time (a burst of 10,000 SYNs would
     // overflow the server's listen queue and measure TCP retries instead).
@@ -274,6 +283,11 @@ pub async fn run(opts: &Options) -> io::Result<Outcome> {
     shared.fan_out.set(subscribers.len() as u64);
     tokio::time::sleep(opts.settle).await;
     let connected = server_sample();
+    let client_connected = procfs::sample("self").unwrap_or_default().rss_kib;
+    out.client_rss_kib = [client_before, client_connected];
+    out.mem_available_kib = available_before
+        .zip(procfs::mem_available_kib())
+        .map(|(a, b)| [a, b]);
 
     // Publish: the first subscribers double as publishers.
     let now = shared.now();

@@ -11,7 +11,13 @@ use serde_json::Value;
 /// Which figures a scenario shows, chosen from what it loads.
 fn metrics(run: &Value) -> &'static [Metric] {
     if run["publishers"].as_u64() == Some(0) {
-        &[RSS_PER_CONN, THREADS, HANDSHAKES, CONNECT_ERRORS]
+        &[
+            RSS_PER_CONN,
+            MACHINE_PER_CONN,
+            THREADS,
+            HANDSHAKES,
+            CONNECT_ERRORS,
+        ]
     } else if run["rate"].as_f64().unwrap_or(0.0) > 0.0 {
         &[P50, P99, MAX, DELIVERIES, CPU, LOST, CONNECT_ERRORS, OTHER]
     } else {
@@ -82,6 +88,16 @@ const CONNECT_ERRORS: Metric = Metric {
 const RSS_PER_CONN: Metric = Metric {
     key: "idle_rss_per_conn_kib",
     name: "RSS KiB/connection",
+    scale: 1.0,
+    decimals: 1,
+    more_is_better: false,
+};
+/// The drop of the machine's MemAvailable per connection: the server, the
+/// kernel and the load generator together (compare with `raw`, whose own
+/// share is little more than the load generator's and two sockets).
+const MACHINE_PER_CONN: Metric = Metric {
+    key: "machine_per_conn_kib",
+    name: "machine KiB/connection",
     scale: 1.0,
     decimals: 1,
     more_is_better: false,

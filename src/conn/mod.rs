@@ -8,13 +8,17 @@
 //! - [`upgrade`]: the checks and the 101 answer of a WebSocket handshake;
 //! - [`websocket`]: the read loop of an upgraded connection, and its
 //!   heartbeat; [`received_log`]: its `debug` line for each message;
-//! - [`turn_away`]: the `503` for connections over `--max-clients`.
+//! - [`admission`]: who gets a slot (`--max-clients`, shared fairly between
+//!   peer addresses; [`forwarded`] names the client behind a trusted proxy);
+//! - [`turn_away`]: the `503` for connections refused a slot.
 //!
 //! The thread never writes a WebSocket frame itself once the client has
 //! joined the hub: messages go to the [`Handler`], and the pong and close
 //! frames tungstenite produces while reading are handed to the hub as bytes,
 //! so that the hub stays the one writer of the socket.
 
+mod admission;
+mod forwarded;
 mod received_log;
 mod routes;
 mod static_files;
@@ -35,6 +39,7 @@ use crate::deflate;
 use crate::handler::Handler;
 use crate::http::{self, BodyError, HeadError, Request, Response};
 use crate::hub::Hub;
+pub(crate) use admission::{Admission, Refusal, Slot};
 pub(crate) use static_files::StaticFiles;
 pub(crate) use turn_away::TurnAway;
 
@@ -49,12 +54,18 @@ pub(crate) struct Context {
     pub files: StaticFiles,
     /// When the server started (`uptime_secs` in `/stats`).
     pub started: Instant,
+    /// The slot table (`turned_away` in `/stats`).
+    pub admission: Arc<Admission>,
 }
 
 /// Serves one accepted connection to its end: plain HTTP requests one
 /// after another while the client keeps the connection alive, until one
 /// of them upgrades to WebSocket.
-pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
+pub(crate) fn serve(stream: Arc<TcpStream>, tcp_peer: SocketAddr, mut slot: Slot, ctx: &Context) {
+    // The client's address for the limits and the logs: behind a trusted
+    // proxy, the one its request head names.
+    let mut peer = tcp_peer;
+    let behind_proxy = ctx.admission.is_trusted(tcp_peer.ip());
     // A client that stops reading cannot hold a response write forever.
     let _ = stream.set_write_timeout(Some(ctx.config.head_timeout));
     // Bytes read but not yet used: the rest of a body, the next pipelined
@@ -62,8 +73,8 @@ pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
     let mut buf = Vec::new();
     let mut served = 0u64;
     loop {
-        let deadline = Instant::now() + ctx.config.head_timeout;
-        let request = match http::read_head(&stream, &mut buf, deadline) {
+        let head_timeout = ctx.admission.head_timeout(ctx.config.head_timeout);
+        let request = match http::read_head(&stream, &mut buf, Instant::now() + head_timeout) {
             Ok(request) => request,
             Err(HeadError::Closed | HeadError::Io(_)) => return,
             // An idle keep-alive connection simply ends.
@@ -85,6 +96,17 @@ pub(crate) fn serve(stream: Arc<TcpStream>, peer: SocketAddr, ctx: &Context) {
             }
         };
         served += 1;
+        slot.head_arrived();
+        if behind_proxy {
+            // A proxy may carry another client's request on the same
+            // connection: look again at every head.
+            let client = forwarded::client_addr(&request, ctx.admission.trusted());
+            peer = client.unwrap_or(tcp_peer);
+            if let Err(refusal) = slot.forwarded_for(peer.ip()) {
+                warn!("{peer} (through proxy {tcp_peer}): turned away with 503: {refusal}");
+                return respond_and_close(&stream, &TurnAway::response(&refusal), false);
+            }
+        }
         if upgrade::wants_websocket(&request) {
             return upgrade(stream, peer, &request, buf, ctx);
         }
@@ -126,7 +148,12 @@ fn exchange(
             return false;
         }
     };
-    let response = routes::respond(ctx, request, &body);
+    // An API request that sends is a publisher too: its answer waits while
+    // readers are behind, so a client posting in a loop is slowed down
+    // (a request that sends nothing does not wait).
+    let (hub, publisher) = ctx.hub.for_publisher();
+    let response = routes::respond(ctx, &hub, request, &body);
+    publisher.wait_for_turn();
     debug!(
         "{peer}: {} {} -> {}",
         request.method, request.target, response.status

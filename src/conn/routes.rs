@@ -21,13 +21,14 @@ use serde_json::{json, Value};
 
 use super::Context;
 use crate::http::{percent_decode, Request, Response};
-use crate::hub::{ClientId, HubClosed, Room, Target};
+use crate::hub::{ClientId, Hub, HubClosed, Room, Target};
 use crate::plural::plural;
 
-/// The answer to a plain (not WebSocket) HTTP request with its `body`.
-pub(crate) fn respond(ctx: &Context, request: &Request, body: &[u8]) -> Response {
+/// The answer to a plain (not WebSocket) HTTP request with its `body`;
+/// what it sends goes through `hub` (the connection's publisher handle).
+pub(crate) fn respond(ctx: &Context, hub: &Hub, request: &Request, body: &[u8]) -> Response {
     // The handler's own routes come first, as an Express app's would.
-    if let Some(response) = ctx.handler.on_http(request, body, &ctx.hub) {
+    if let Some(response) = ctx.handler.on_http(request, body, hub) {
         return response;
     }
     let path = request.path();
@@ -59,7 +60,7 @@ pub(crate) fn respond(ctx: &Context, request: &Request, body: &[u8]) -> Response
             .with_header("Allow", route.allowed_methods());
     }
     route
-        .handle(ctx, request, body)
+        .handle(ctx, hub, request, body)
         .unwrap_or_else(|refusal| refusal)
 }
 
@@ -121,24 +122,30 @@ impl<'a> Route<'a> {
         self.allowed_methods().split(", ").any(|m| m == method)
     }
 
-    fn handle(self, ctx: &Context, request: &Request, body: &[u8]) -> Result<Response, Response> {
+    fn handle(
+        self,
+        ctx: &Context,
+        hub: &Hub,
+        request: &Request,
+        body: &[u8],
+    ) -> Result<Response, Response> {
         match self {
-            Route::Broadcast => announce(ctx, Target::All, message_in_body(request, body)?),
+            Route::Broadcast => announce(ctx, hub, Target::All, message_in_body(request, body)?),
             Route::BroadcastPath(raw) => {
                 let message = percent_decode(raw)
                     .ok_or_else(|| bad_request("the message is not valid percent-encoded UTF-8"))?;
-                announce(ctx, Target::All, non_empty(message)?)
+                announce(ctx, hub, Target::All, non_empty(message)?)
             }
             Route::ClientMessages(raw) => {
                 let id = raw.parse().map(ClientId).map_err(|_| no_such_client(raw))?;
-                announce(ctx, Target::One(id), message_in_body(request, body)?)
+                announce(ctx, hub, Target::One(id), message_in_body(request, body)?)
             }
             Route::RoomMessages(raw) => {
                 let room = percent_decode(raw)
                     .filter(|room| !room.is_empty())
                     .ok_or_else(|| bad_request("the room is not valid percent-encoded UTF-8"))?;
                 let target = Target::Room(Room::from(room));
-                announce(ctx, target, message_in_body(request, body)?)
+                announce(ctx, hub, target, message_in_body(request, body)?)
             }
             Route::Rooms => {
                 let rooms = ctx.hub.rooms().map_err(shutting_down)?;
@@ -176,6 +183,8 @@ impl<'a> Route<'a> {
                         "messages_out": stats.messages_out,
                         "bytes_out": stats.bytes_out,
                         "evictions": stats.evictions,
+                        "publishers_paused": stats.publishers_paused,
+                        "turned_away": ctx.admission.turned_away(),
                         "uptime_secs": ctx.started.elapsed().as_secs(),
                     }),
                 ))
@@ -187,10 +196,10 @@ impl<'a> Route<'a> {
 
 /// Sends `text` to `target` in the mode's format and reports how many
 /// clients it reached; a client or room that reaches nobody is `404`.
-fn announce(ctx: &Context, target: Target, text: String) -> Result<Response, Response> {
+fn announce(ctx: &Context, hub: &Hub, target: Target, text: String) -> Result<Response, Response> {
     let recipients = ctx
         .handler
-        .announce(&ctx.hub, target.clone(), &text)
+        .announce(hub, target.clone(), &text)
         .map_err(shutting_down)?;
     debug!(
         "HTTP API: {} to {} ({target:?})",

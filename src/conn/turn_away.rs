@@ -1,6 +1,7 @@
-//! Turning connections away when the server is full (`--max-clients`).
+//! Turning connections away when [`super::admission`] gives them no slot
+//! (`--max-clients`, a peer's share).
 //!
-//! A connection over the cap gets no thread of its own. The accept thread
+//! A connection refused a slot gets no thread of its own. The accept thread
 //! writes it a `503 Service Unavailable` with `Retry-After` at once (the
 //! send buffer of a new socket is empty, so a non-blocking send of a few
 //! hundred bytes is taken whole), sends FIN, and hands the socket to one
@@ -21,6 +22,7 @@ use log::{error, warn};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::net::SendFlags;
 
+use super::Refusal;
 use crate::http::Response;
 
 /// What a turned-away client is told to wait before trying again.
@@ -40,44 +42,36 @@ const TICK: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub(crate) struct TurnAway {
     tx: Sender<TcpStream>,
-    response: Vec<u8>,
-    max_clients: usize,
     thread: JoinHandle<()>,
 }
 
 impl TurnAway {
     /// Starts the helper thread.
-    pub(crate) fn start(max_clients: usize) -> io::Result<TurnAway> {
+    pub(crate) fn start() -> io::Result<TurnAway> {
         let (tx, rx) = crossbeam_channel::bounded(MAX_LINGERING);
         let thread = std::thread::Builder::new()
             .name("wshub-turn-away".into())
             .stack_size(64 * 1024)
             .spawn(move || linger_loop(&rx))?;
-        let mut response = Vec::new();
-        Response::error(
-            503,
-            &format!("server full ({max_clients} connections): try again later"),
-        )
-        .with_header("Retry-After", &RETRY_AFTER_SECS.to_string())
-        .with_header("Connection", "close")
-        .write_to(&mut response, false)?;
-        Ok(TurnAway {
-            tx,
-            response,
-            max_clients,
-            thread,
-        })
+        Ok(TurnAway { tx, thread })
+    }
+
+    /// The `503` that says why, with `Retry-After`.
+    pub(crate) fn response(refusal: &Refusal) -> Response {
+        Response::error(503, &refusal.to_string())
+            .with_header("Retry-After", &RETRY_AFTER_SECS.to_string())
     }
 
     /// Answers `stream` with the 503 and leaves it to the helper thread.
     /// Never blocks.
-    pub(crate) fn reject(&self, stream: TcpStream, peer: SocketAddr, open: usize) {
-        warn!(
-            "{peer}: turned away with 503: {open} connections open (max-clients {})",
-            self.max_clients
-        );
+    pub(crate) fn reject(&self, stream: TcpStream, peer: SocketAddr, refusal: &Refusal) {
+        warn!("{peer}: turned away with 503: {refusal}");
+        let mut response = Vec::new();
+        let written = TurnAway::response(refusal)
+            .with_header("Connection", "close")
+            .write_to(&mut response, false);
         let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;
-        if rustix::net::send(&stream, &self.response, flags).is_err() {
+        if written.is_err() || rustix::net::send(&stream, &response, flags).is_err() {
             return; // The peer is already gone: just close.
         }
         let _ = stream.shutdown(Shutdown::Write);

@@ -124,7 +124,10 @@ pub(super) fn run(
     // Frames the client sent right behind its request head are not lost.
     let mut ws = WebSocket::from_partially_read(socket, early, Role::Server, Some(ws_config));
 
-    let hub = &ctx.hub;
+    // What this client's messages make the handler send counts against its
+    // window: past it, or while readers are behind, we stop reading it.
+    let (hub, publisher) = ctx.hub.for_publisher();
+    let hub = &hub;
     let socket = stream.clone();
     let deflate = deflate.map(|agreed| agreed.server_window_bits);
     let member = Member { hub, id, deflate };
@@ -160,10 +163,14 @@ pub(super) fn run(
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
                 hub.count_message_in();
                 received_log::log_received(id, &message);
-                guarded(id, "on_message", || {
+                let ending = guarded(id, "on_message", || {
                     ctx.handler.on_message(&client, message)
                 })
-                .err()
+                .err();
+                // Flow control: TCP backpressure slows the client while we
+                // wait here instead of reading.
+                publisher.wait_for_turn();
+                ending
             }
             Ok(_) => None, // Ping, pong, close: tungstenite has queued the reply.
             Err(WsError::Io(e))

@@ -16,6 +16,7 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use log::{debug, info, warn};
 
+use super::credit;
 use super::deflate::Deflated;
 use super::frame;
 use super::info::{ClientInfo, ShutdownSummary};
@@ -53,6 +54,9 @@ struct Entry {
     dirty: bool,
     /// The window size of its permessage-deflate agreement, if any.
     deflate: Option<u8>,
+    /// Since when its backlog has been above the flow-control mark
+    /// ([`Dispatcher::readers_behind`]).
+    behind_since: Option<Instant>,
 }
 
 impl Entry {
@@ -92,7 +96,8 @@ struct ShuttingDown {
     done: Sender<ShutdownSummary>,
 }
 
-/// The state the hub thread owns.
+/// The state the hub thread owns. Dropping it (the hub thread ends) lets
+/// every waiting publisher go.
 pub(super) struct Dispatcher {
     rx: Receiver<Event>,
     shared: Arc<Shared>,
@@ -104,6 +109,12 @@ pub(super) struct Dispatcher {
     all_dirty: bool,
     run: Run,
     shutting_down: Option<ShuttingDown>,
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        self.shared.flow.close();
+    }
 }
 
 impl Dispatcher {
@@ -164,7 +175,29 @@ impl Dispatcher {
             self.all_dirty = true;
         }
         self.write_dirty();
+        let behind = self.readers_behind();
+        self.shared.flow.set_readers_behind(behind);
         self.shutdown_finished()
+    }
+
+    /// Whether publishers should wait: some reader's backlog is above a
+    /// quarter of `--max-queue`, and has not been for longer than
+    /// [`credit::STALL`] (a reader that long behind is stalled, not slow:
+    /// it is left to `--max-queue`, and publishers go on).
+    fn readers_behind(&mut self) -> bool {
+        let mark = self.limits.max_queue / 4;
+        let mut now = None;
+        let mut behind = false;
+        for client in self.clients.values_mut() {
+            if client.outbox.waiting_bytes() <= mark {
+                client.behind_since = None;
+                continue;
+            }
+            let now = *now.get_or_insert_with(Instant::now);
+            let since = *client.behind_since.get_or_insert(now);
+            behind |= now.duration_since(since) < credit::STALL;
+        }
+        behind
     }
 
     /// True while some client has bytes the kernel did not take, or a
@@ -175,11 +208,14 @@ impl Dispatcher {
 
     fn handle(&mut self, event: Event) {
         match event {
+            // A publisher's credit (`_credit`) is given back at the end of
+            // the arm, once its bytes are in the run or the outboxes.
             Event::Send {
                 target: target @ (Target::All | Target::Room(_)),
                 bytes,
                 deflated: None,
                 counted,
+                credit: _credit,
             } if bytes.len() <= MAX_RUN => {
                 let target = match target {
                     Target::Room(room) => RunTarget::Room(room),
@@ -195,6 +231,7 @@ impl Dispatcher {
                 bytes,
                 deflated,
                 counted,
+                credit: _credit,
             } => {
                 // Compressed messages skip runs: clients get different bytes.
                 self.push_run();
@@ -353,6 +390,7 @@ impl Dispatcher {
             open: false,
             dirty: false,
             deflate,
+            behind_since: None,
         };
         if self.shutting_down.is_some() {
             client.queue(frame::close(1001, "server shutting down"));
@@ -741,6 +779,7 @@ mod tests {
                 bytes: frame::encode(Opcode::Text, text.as_bytes()),
                 deflated: None,
                 counted: Some(counted),
+                credit: None,
             });
             recipients
         }

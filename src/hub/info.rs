@@ -49,6 +49,10 @@ pub struct Stats {
     pub bytes_out: u64,
     /// Clients closed because their backlog exceeded `--max-queue`.
     pub evictions: u64,
+    /// Times a publishing client (or HTTP API request) waited before its
+    /// next message was read, because it ran ahead of the hub or readers
+    /// were behind: flow control at work, not an error.
+    pub publishers_paused: u64,
 }
 
 /// What happened to the clients when the hub shut down.

@@ -13,6 +13,7 @@
 //! The hub knows clients, rooms and targets, and no application protocol:
 //! handlers (the modes, your own) build theirs on the [`Hub`] handle.
 
+pub(crate) mod credit;
 mod deflate;
 mod dispatcher;
 pub(crate) mod frame;
@@ -34,6 +35,7 @@ use crossbeam_channel::{Receiver, Sender};
 use tungstenite::Message;
 
 use crate::watched::Watched;
+use credit::{Credit, Flow, Publisher};
 use deflate::Deflated;
 pub(crate) use deflate::WindowCounts;
 pub use info::{ClientInfo, RoomInfo, ShutdownSummary, Stats};
@@ -93,6 +95,8 @@ pub(crate) enum Event {
         bytes: Bytes,
         deflated: Option<Deflated>,
         counted: Option<Sender<usize>>,
+        /// The sending publisher's bytes, given back once this is handled.
+        credit: Option<Credit>,
     },
     /// Send a close frame to one client, then end its TCP connection.
     Close { id: ClientId, bytes: Bytes },
@@ -132,6 +136,8 @@ struct Shared {
     /// Set by the hub thread when it starts closing every client, so that
     /// their connection threads log the end as the server's doing.
     shutting_down: AtomicBool,
+    /// Publisher flow control: readers behind, waiting publishers.
+    flow: Arc<Flow>,
 }
 
 /// A handle to the hub: cheap to clone, usable from any thread.
@@ -169,6 +175,9 @@ pub struct Hub {
     tx: Sender<Event>,
     shared: Arc<Shared>,
     deflate_threshold: usize,
+    /// Set on the handles given to a connection's handler: what it sends
+    /// counts against that connection's window ([`credit`]).
+    publisher: Option<Arc<Publisher>>,
 }
 
 impl fmt::Debug for Hub {
@@ -196,6 +205,7 @@ impl Hub {
             tx,
             shared: shared.clone(),
             deflate_threshold: limits.deflate_threshold,
+            publisher: None,
         };
         let dispatcher = dispatcher::Dispatcher::new(rx, shared, limits);
         let thread = std::thread::Builder::new()
@@ -355,6 +365,7 @@ impl Hub {
             messages_out: s.messages_out.load(Ordering::Relaxed),
             bytes_out: s.bytes_out.load(Ordering::Relaxed),
             evictions: s.evictions.load(Ordering::Relaxed),
+            publishers_paused: s.flow.paused(),
         }
     }
 
@@ -362,6 +373,18 @@ impl Hub {
     /// thread keeps up to date for its own client.
     pub(crate) fn deflate_windows(&self) -> &WindowCounts {
         &self.shared.windows
+    }
+
+    /// A handle whose sends count against a new publisher's window, and
+    /// that publisher: its connection thread calls
+    /// [`Publisher::wait_for_turn`] before reading the next message.
+    pub(crate) fn for_publisher(&self) -> (Hub, Arc<Publisher>) {
+        let publisher = Publisher::new(self.shared.flow.clone());
+        let hub = Hub {
+            publisher: Some(publisher.clone()),
+            ..self.clone()
+        };
+        (hub, publisher)
     }
 
     /// Counts a data message received from a client.
@@ -381,11 +404,13 @@ impl Hub {
         bytes: Bytes,
         counted: Option<Sender<usize>>,
     ) -> Result<(), HubClosed> {
+        let credit = self.publisher.as_ref().map(|p| p.credit(bytes.len()));
         self.event(Event::Send {
             target,
             bytes,
             deflated: None,
             counted,
+            credit,
         })
     }
 
@@ -399,11 +424,14 @@ impl Hub {
         counted: Option<Sender<usize>>,
     ) -> Result<(), HubClosed> {
         let threshold = self.deflate_threshold;
+        let bytes = frame::from_message(message);
+        let credit = self.publisher.as_ref().map(|p| p.credit(bytes.len()));
         self.event(Event::Send {
             target,
-            bytes: frame::from_message(message),
+            bytes,
             deflated: Deflated::build(message, &self.shared.windows, threshold),
             counted,
+            credit,
         })
     }
 
