@@ -21,6 +21,7 @@ use crate::conn::{self, Admission, Context, StaticFiles, TurnAway};
 use crate::handler::Handler;
 use crate::hub::{Event, Hub, HubLimits, ShutdownSummary};
 use crate::listen::Listeners;
+use crate::plural::plural;
 use crate::watched::Watched;
 
 /// Stack size of a connection thread. Only the pages a thread touches
@@ -263,7 +264,7 @@ impl Server {
         }
         info!(
             "shut down: {} drained, {} cut off",
-            clients(summary.drained),
+            plural(summary.drained, "client"),
             summary.cut_off
         );
         summary
@@ -273,15 +274,6 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// "1 client", "3 clients".
-fn clients(n: usize) -> String {
-    if n == 1 {
-        "1 client".into()
-    } else {
-        format!("{n} clients")
     }
 }
 

@@ -307,7 +307,10 @@ impl Dispatcher {
             }
             Event::Shutdown { timeout, done } => {
                 self.push_run();
-                info!("shutting down: closing {}", clients(self.clients.len()));
+                info!(
+                    "shutting down: closing {}",
+                    plural(self.clients.len(), "client")
+                );
                 self.shared.shutting_down.store(true, Ordering::SeqCst);
                 for (&id, client) in &mut self.clients {
                     client.queue(frame::close(1001, "server shutting down"));
@@ -480,7 +483,7 @@ impl Dispatcher {
             RunTarget::All => debug!(
                 "sent {} to {recipients} of {}",
                 plural(len, "byte"),
-                clients(self.clients.len())
+                plural(self.clients.len(), "client")
             ),
             RunTarget::Room(room) => debug!(
                 "sent {} to {recipients} in room {room:?}",
@@ -596,15 +599,6 @@ fn count_drained(summary: &mut ShutdownSummary, client: &Entry) {
         summary.drained += 1;
     } else {
         summary.cut_off += 1;
-    }
-}
-
-/// "1 client", "3 clients": log lines a person reads.
-fn clients(n: usize) -> String {
-    if n == 1 {
-        "1 client".into()
-    } else {
-        format!("{n} clients")
     }
 }
 
