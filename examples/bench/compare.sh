@@ -11,7 +11,23 @@
 # raw"), OUT (target/bench/DATE). Needs Rust, Node.js and npm.
 # Every run's JSON line goes to $OUT/results.jsonl, its table to $OUT/runs.log,
 # and the comparison (medians, spread, ratios, targets) to $OUT/summary.md.
+#
+# Two more servers can be named in SERVERS:
+# - wshub-rooms: the rooms example (examples/rooms.rs) with every client in
+#   one room (the load generator connects to /rooms/bench), so a message
+#   goes out through Target::Room instead of broadcast mode: room fan-out
+#   side by side with broadcast. Its greeting line is ignored like a welcome.
+# - wshub-before: another build of wshub (WSHUB_BEFORE=path/to/wshub, e.g.
+#   the commit before a change, built in a worktree), started with wshub's
+#   flags, to measure a change side by side; skipped unless WSHUB_BEFORE
+#   names an executable.
+# The summary gives each a "wshub vs X" column, as it does node and raw.
+#
+#   WSHUB_BEFORE=../before/target/release/wshub SCENARIOS=S2 \
+#     SERVERS="wshub wshub-before wshub-rooms raw" examples/bench/compare.sh
 set -euo pipefail
+# WSHUB_BEFORE may be relative to where the script was started from.
+WSHUB_BEFORE=${WSHUB_BEFORE:+$(realpath -m -- "$WSHUB_BEFORE")}
 cd "$(dirname "$0")/../.."
 
 REPS=${REPS:-2}
@@ -21,6 +37,17 @@ SCENARIOS=${SCENARIOS:-"S1 S2 S3 S4 S5-1000 S5-5000 C10k"}
 SERVERS=${SERVERS:-"wshub node raw"}
 OUT=${OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
 LOADGEN=target/release/examples/loadgen
+# wshub and wshub-before run with the same flags.
+WSHUB_FLAGS=(--mode broadcast --welcome '' --log-level warn)
+
+case " $SERVERS " in
+  *" wshub-before "*)
+    if [ ! -x "$WSHUB_BEFORE" ]; then
+      echo "skipping wshub-before: WSHUB_BEFORE does not name a wshub binary" >&2
+      SERVERS=$(echo " $SERVERS " | sed 's/ wshub-before / /' | xargs)
+    fi
+    ;;
+esac
 
 # What each scenario loads (see the Performance section of README.md).
 scenario_args() {
@@ -37,12 +64,21 @@ scenario_args() {
   esac
 }
 
+# The path each server is loaded on: the rooms example puts a client in
+# the room its path names.
+url_path() {
+  case $1 in
+    wshub-rooms) echo /rooms/bench ;;
+    *) echo / ;;
+  esac
+}
+
 # The raw ceiling has no per-connection state worth weighing, except in
 # the idle scenarios: there it is the baseline (the load generator and a
 # bare socket on each side), to subtract from the machine's figure.
 runs_on() {
   case "$1:$2" in
-    C10k:raw) return 1 ;;
+    C10k:raw | C10k:wshub-rooms) return 1 ;;
     *) return 0 ;;
   esac
 }
@@ -52,8 +88,8 @@ runs_on() {
 # raise their own soft limit to the hard one).
 ulimit -n "$(ulimit -Hn)"
 
-echo "building wshub and the load generator (release)"
-cargo build --release --quiet --bin wshub --example loadgen
+echo "building wshub, the rooms example and the load generator (release)"
+cargo build --release --quiet --bin wshub --example loadgen --example rooms
 case " $SERVERS " in
   *" node "*)
     echo "installing the ws package for the Node server"
@@ -80,8 +116,10 @@ SERVER_PID=
 start_server() { # name port
   case $1 in
     # The load generator is one peer address: no per-peer share.
-    wshub) target/release/wshub --port "$2" --mode broadcast --welcome '' --log-level warn \
-      --max-clients-per-peer 0 & ;;
+    wshub) target/release/wshub --port "$2" "${WSHUB_FLAGS[@]}" --max-clients-per-peer 0 & ;;
+    wshub-before) "$WSHUB_BEFORE" --port "$2" "${WSHUB_FLAGS[@]}" & ;;
+    # It logs every connect at info level and reads room lines from stdin.
+    wshub-rooms) target/release/examples/rooms --port "$2" </dev/null >/dev/null 2>&1 & ;;
     node) node examples/node/broadcast.mjs "$2" >/dev/null & ;;
     raw) "$LOADGEN" --serve-raw "127.0.0.1:$2" 2>/dev/null & ;;
   esac
@@ -142,11 +180,11 @@ for scenario in $SCENARIOS; do
       echo "$busy" >>"$OUT/busy.txt"
       port=$(free_port)
       start_server "$server" "$port"
-      printf '%-8s rep %d  %-6s (machine %2d %% busy before) ' "$scenario" "$rep" "$server" "$busy"
+      printf '%-8s rep %d  %-12s (machine %2d %% busy before) ' "$scenario" "$rep" "$server" "$busy"
       {
         echo "=== $scenario rep $rep $server (machine $busy % busy before the run)"
         # shellcheck disable=SC2086 # $args is a list of flags
-        "$LOADGEN" --url "ws://127.0.0.1:$port/" $args --pid "$SERVER_PID" \
+        "$LOADGEN" --url "ws://127.0.0.1:$port$(url_path "$server")" $args --pid "$SERVER_PID" \
           --scenario "$scenario" --server-name "$server" --append-json "$OUT/results.jsonl"
       } >>"$OUT/runs.log" 2>&1
       stop_server
@@ -161,7 +199,7 @@ done
 {
   echo "Machine: $machine."
   echo "Other work kept the machine $(sort -n "$OUT/busy.txt" | awk '{v[NR] = $1} END {printf "%d %% busy (median; %d–%d %%)", v[int((NR + 1) / 2)], v[1], v[NR]}') in the second before each run; load average $load_start at the start. $(($(date +%s) - started)) s in all."
-  echo "Command: REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" examples/bench/compare.sh"
+  echo "Command: ${WSHUB_BEFORE:+WSHUB_BEFORE=$WSHUB_BEFORE }REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" examples/bench/compare.sh"
   echo
   "$LOADGEN" --summarize "$OUT/results.jsonl"
 } >"$OUT/summary.md"
