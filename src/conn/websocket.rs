@@ -207,6 +207,10 @@ pub(super) fn run(
         Ending::Closed(_) if hub.is_shutting_down() => {
             "closed by the server (1001, shutting down)".to_string()
         }
+        // Evicted: the hub sent 1008 (if it fitted) and shut the socket.
+        Ending::Closed(_) if hub.take_eviction(id) => {
+            "closed by the server (1008, slow consumer)".to_string()
+        }
         Ending::Closed(reason) => reason.to_string(),
         Ending::Failed(code, reason) => {
             // The hub sends the close frame, then FIN. Meanwhile discard

@@ -547,6 +547,7 @@ impl Dispatcher {
             self.limits.max_queue
         );
         self.shared.evictions.fetch_add(1, Ordering::Relaxed);
+        self.shared.evicted.update(|evicted| evicted.insert(id));
         client.outbox.discard_unstarted();
         client.closing = false;
         client.queue(frame::close(1008, "slow consumer"));

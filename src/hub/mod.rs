@@ -23,6 +23,7 @@ mod rooms;
 mod socket;
 mod target;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -136,6 +137,10 @@ struct Shared {
     /// Set by the hub thread when it starts closing every client, so that
     /// their connection threads log the end as the server's doing.
     shutting_down: AtomicBool,
+    /// Clients the hub evicted, until their connection threads have
+    /// logged it: an eviction is the server's doing, whatever the reader
+    /// saw of it.
+    evicted: Watched<HashSet<ClientId>>,
     /// Publisher flow control: readers behind, waiting publishers.
     flow: Arc<Flow>,
 }
@@ -218,6 +223,12 @@ impl Hub {
     /// closed with 1001, by the server.
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shared.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Whether the hub evicted client `id` (as a slow consumer); forgets
+    /// it, since each client's connection thread asks once, as it ends.
+    pub(crate) fn take_eviction(&self, id: ClientId) -> bool {
+        self.shared.evicted.update(|evicted| evicted.remove(&id))
     }
 
     /// Sends `message` to `target`, encoded once whatever the number of
