@@ -58,6 +58,7 @@ mod listen;
 mod modes;
 mod plural;
 mod server;
+mod start_error;
 mod watched;
 
 pub use config::Config;
@@ -68,5 +69,6 @@ pub use hub::{
 };
 pub use modes::chat::protocol;
 pub use modes::{Broadcast, Chat, Echo, Recipients};
-pub use server::{Server, StartError};
+pub use server::Server;
+pub use start_error::StartError;
 pub use tungstenite::Message;

@@ -16,7 +16,7 @@ use log::debug;
 use rustix::event::{PollFd, PollFlags};
 
 use crate::config::Config;
-use crate::server::StartError;
+use crate::start_error::StartError;
 
 /// With port 0, ::1 gets the port 127.0.0.1 was given; should another
 /// program hold that port on ::1, this many fresh ports are tried.

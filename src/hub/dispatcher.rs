@@ -109,6 +109,8 @@ pub(super) struct Dispatcher {
     all_dirty: bool,
     run: Run,
     shutting_down: Option<ShuttingDown>,
+    /// Clients whose `on_connect` has run: the published client count.
+    open_clients: usize,
 }
 
 impl Drop for Dispatcher {
@@ -133,6 +135,7 @@ impl Dispatcher {
                 recipients: 0,
             },
             shutting_down: None,
+            open_clients: 0,
         }
     }
 
@@ -252,7 +255,11 @@ impl Dispatcher {
             Event::Open { id } => {
                 self.push_run();
                 if let Some(client) = self.clients.get_mut(&id) {
-                    client.open = true;
+                    if !client.open {
+                        client.open = true;
+                        self.open_clients += 1;
+                        self.publish_count();
+                    }
                 }
             }
             Event::Leave { id } => {
@@ -402,7 +409,6 @@ impl Dispatcher {
         }
         self.clients.insert(id, client);
         self.shared.clients_total.fetch_add(1, Ordering::Relaxed);
-        self.publish_count();
     }
 
     /// The client's reader has ended: write what we still can (a close
@@ -422,7 +428,10 @@ impl Dispatcher {
     fn remove(&mut self, id: ClientId) -> Option<Entry> {
         let client = self.clients.remove(&id)?;
         self.rooms.remove_client(id);
-        self.publish_count();
+        if client.open {
+            self.open_clients -= 1;
+            self.publish_count();
+        }
         Some(client)
     }
 
@@ -583,12 +592,16 @@ impl Dispatcher {
         }
         let _ = shutdown.done.send(shutdown.summary);
         self.shutting_down = None;
+        self.open_clients = 0;
         self.publish_count();
         true
     }
 
+    /// Publishes how many clients are open (their `on_connect` has run, so
+    /// they receive messages to everyone): a test or tool that waits for
+    /// N clients can then broadcast to all N.
     fn publish_count(&self) {
-        let n = self.clients.len();
+        let n = self.open_clients;
         self.shared.count.update(|count| *count = n);
     }
 }

@@ -37,7 +37,7 @@ pub struct RoomInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Clients connected now.
+    /// Clients connected now whose `on_connect` has run.
     pub clients: u64,
     /// Clients that ever connected.
     pub clients_total: u64,

@@ -132,7 +132,8 @@ struct Shared {
     /// compressed frames a message needs. Connection threads count their
     /// own client before it joins, so its first reply is compressed too.
     windows: WindowCounts,
-    /// Clients connected now, published by the hub thread.
+    /// Clients connected now whose `on_connect` has run, published by the
+    /// hub thread.
     count: Watched<usize>,
     /// Set by the hub thread when it starts closing every client, so that
     /// their connection threads log the end as the server's doing.
@@ -355,7 +356,9 @@ impl Hub {
         self.ask(|reply| Event::Count { reply })
     }
 
-    /// The number of clients connected now, as the hub last published it.
+    /// The number of clients connected now whose `on_connect` has run
+    /// (those that messages to everyone reach), as the hub last published
+    /// it.
     pub fn client_count(&self) -> usize {
         *self.shared.count.lock()
     }
